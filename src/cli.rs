@@ -1,0 +1,97 @@
+//! Every command-line flag, with its help text, in one place.
+
+use crate::ingest::Format;
+use crate::sink::OutputFormat;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "actorlens",
+    version,
+    about = "Who the actors are in news articles, what the text says they did, and the tone around them.",
+    long_about = "actorlens reads news-article corpora (.txt/.md files, JSON Lines, CSV or stdin), splits \
+them into sentences, runs a transformer named-entity recogniser (rust-bert on libtorch), and writes \
+offset-exact tables as CSV and JSON Lines for pandas, DuckDB or a warehouse.\n\n\
+Exit codes: 0 = finished cleanly; 1 = finished, but some input records are in errors.csv; \
+2 = could not start (bad flags, missing model, unwritable output)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Extract sentences and entity mentions from a corpus into --out.
+    Extract(ExtractArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeviceArg {
+    Cpu,
+    Cuda,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Input files, directories (walked recursively, sorted) or `-` for stdin.
+    ///
+    /// .txt/.md: one document per file, doc_id = path relative to the directory argument
+    /// (or the path as given for a file argument). .jsonl: one document per line with `id`,
+    /// `text` and optional `title`, `url`, `published`, `source`. .csv: a header row and the
+    /// same fields. Records without an id get `<source>:<line>`.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+
+    /// Output directory (created). Existing outputs are replaced when the run finishes.
+    #[arg(short, long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Token-classification model folder: config.json (with id2label), tokenizer.json or
+    /// vocab.txt, model.safetensors or rust_model.ot. Default: models/default-ner next to the
+    /// executable or crate, or $ACTORLENS_MODELS/default-ner.
+    #[arg(long, value_name = "PATH")]
+    pub ner_model: Option<PathBuf>,
+
+    /// Where the model runs. `cuda` needs a CUDA-enabled libtorch.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceArg,
+
+    /// Windows (sentences) per model call. Larger is faster until memory runs out.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub batch_size: usize,
+
+    /// Cap on word pieces per model window (incl. special tokens); the model's own limit
+    /// always applies. Longer sentences are tagged in overlapping windows, never truncated.
+    #[arg(long, value_name = "N")]
+    pub max_length: Option<usize>,
+
+    /// Threads for libtorch and for tokenization. Default: all cores.
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Output formats, comma-separated. errors.csv and manifest.json are always written.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "csv,jsonl")]
+    pub format: Vec<OutputFormat>,
+
+    /// Field/column holding the document id in JSONL and CSV inputs.
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    pub id_field: String,
+
+    /// Field/column holding the document text in JSONL and CSV inputs.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub text_field: String,
+
+    /// How to read `-` (stdin).
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub stdin_format: Format,
+
+    /// Documents processed together (memory stays bounded by this, not by the corpus size).
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub chunk_size: usize,
+
+    /// No progress bar and no summary line.
+    #[arg(short, long)]
+    pub quiet: bool,
+}

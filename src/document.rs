@@ -1,0 +1,190 @@
+//! The data model that flows through every stage: one `Document` per input record.
+
+use serde::Serialize;
+
+/// Where a document came from, so every output row can be traced back to its input record.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Origin {
+    /// Input path as given (or relative to a directory argument); `-` for stdin.
+    pub source: String,
+    /// 1-based line (JSONL/CSV record) or 0 for whole-file documents.
+    pub line: u64,
+}
+
+/// Optional metadata carried from JSONL/CSV records.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Meta {
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub published: Option<String>,
+    /// The record's own `source` field (publisher/outlet), distinct from the input path.
+    pub outlet: Option<String>,
+}
+
+/// A half-open span in both byte and char (Unicode scalar value) offsets into `Document::text`.
+/// Char offsets are what Python/pandas users slice with; byte offsets are what Rust/Arrow use.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Span {
+    pub start_byte: usize,
+    pub end_byte: usize,
+    pub start_char: usize,
+    pub end_char: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Sentence {
+    #[serde(flatten)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Token {
+    #[serde(flatten)]
+    pub span: Span,
+    pub sentence_idx: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Mention {
+    pub mention_id: usize,
+    pub sentence_idx: usize,
+    #[serde(flatten)]
+    pub span: Span,
+    /// Exact slice of the original text.
+    pub text: String,
+    /// The model's own label without the B-/I- prefix (e.g. `PERSON`, `PER`).
+    pub label: String,
+    /// Coarse type from one mapping table (`ner::coarse_type`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Mean probability of the chosen label over the entity's words.
+    pub score: f32,
+}
+
+/// Quality flags: the document is kept, but users should know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    InvalidUtf8,
+    Empty,
+}
+
+impl Flag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::InvalidUtf8 => "invalid_utf8",
+            Flag::Empty => "empty",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Document {
+    pub doc_id: String,
+    #[serde(flatten)]
+    pub origin: Origin,
+    #[serde(flatten)]
+    pub meta: Meta,
+    #[serde(skip)]
+    pub text: String,
+    pub flags: Vec<Flag>,
+    /// sha256 of the raw input bytes of the text (before lossy decoding).
+    pub input_sha256: String,
+    pub sentences: Vec<Sentence>,
+    #[serde(skip)]
+    pub tokens: Vec<Token>,
+    /// Number of model windows used by NER (1 per sentence unless a sentence exceeded the limit).
+    pub n_windows: usize,
+    pub mentions: Vec<Mention>,
+    #[serde(skip)]
+    char_starts: Vec<u32>,
+}
+
+impl Document {
+    pub fn new(
+        doc_id: String,
+        origin: Origin,
+        meta: Meta,
+        text: String,
+        flags: Vec<Flag>,
+        input_sha256: String,
+    ) -> Self {
+        let mut flags = flags;
+        if text.trim().is_empty() && !flags.contains(&Flag::Empty) {
+            flags.push(Flag::Empty);
+        }
+        flags.sort();
+        let char_starts = char_index(&text);
+        Document {
+            doc_id,
+            origin,
+            meta,
+            text,
+            flags,
+            input_sha256,
+            sentences: Vec::new(),
+            tokens: Vec::new(),
+            n_windows: 0,
+            mentions: Vec::new(),
+            char_starts,
+        }
+    }
+
+    /// Char offset of a byte offset that lies on a char boundary (or the text end).
+    pub fn char_at(&self, byte: usize) -> usize {
+        match self.char_starts.binary_search(&(byte as u32)) {
+            Ok(i) => i,
+            Err(i) => i, // not a boundary: the next char; callers only pass boundaries
+        }
+    }
+
+    pub fn span(&self, start_byte: usize, end_byte: usize) -> Span {
+        Span { start_byte, end_byte, start_char: self.char_at(start_byte), end_char: self.char_at(end_byte) }
+    }
+
+    pub fn n_chars(&self) -> usize {
+        self.char_starts.len().saturating_sub(1)
+    }
+
+    pub fn sentence_text(&self, idx: usize) -> &str {
+        let s = &self.sentences[idx].span;
+        &self.text[s.start_byte..s.end_byte]
+    }
+
+    pub fn flags_str(&self) -> String {
+        self.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>().join("|")
+    }
+}
+
+/// Byte offset of every char start, plus the text length: char i starts at `v[i]`.
+fn char_index(text: &str) -> Vec<u32> {
+    let mut v: Vec<u32> = text.char_indices().map(|(b, _)| b as u32).collect();
+    v.push(text.len() as u32);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn char_offsets_follow_unicode_scalars() {
+        let d = Document::new("d".into(), Origin::default(), Meta::default(), "é中😀a".into(), vec![], String::new());
+        assert_eq!(d.char_at(0), 0);
+        assert_eq!(d.char_at(2), 1);
+        assert_eq!(d.char_at(5), 2);
+        assert_eq!(d.char_at(9), 3);
+        assert_eq!(d.char_at(10), 4);
+        assert_eq!(d.n_chars(), 4);
+    }
+}
+
+/// One row of `errors.csv`: an input record that could not become a document.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ErrorRow {
+    pub source: String,
+    pub line: u64,
+    pub doc_id: String,
+    pub kind: String,
+    pub message: String,
+}

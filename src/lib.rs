@@ -1,0 +1,17 @@
+//! actorlens: a batch pipeline for news-article corpora.
+//!
+//! One [`document::Document`] per input record flows through the stages, each in its own
+//! module: [`ingest`] → [`segment`] → [`ner`] → [`sink`], wired by [`pipeline`]. The
+//! command-line flags live in [`cli`]; `main.rs` only parses them and maps results to exit codes.
+
+pub mod cli;
+pub mod document;
+pub mod error;
+pub mod ingest;
+pub mod ner;
+pub mod pipeline;
+pub mod segment;
+pub mod sink;
+
+pub use document::Document;
+pub use error::{Error, Result};

@@ -1,0 +1,235 @@
+//! Wires the stages: ingest → segment → ner → sink, in bounded chunks so memory stays flat.
+//! Later stages (actors → actions → tone) slot in between ner and sink.
+
+use crate::cli::{DeviceArg, ExtractArgs};
+use crate::document::{Document, ErrorRow};
+use crate::error::{Error, Result};
+use crate::ingest::{Ingest, IngestOptions};
+use crate::ner::{NerOptions, Recognizer, TransformerNer};
+use crate::segment;
+use crate::sink::{self, OutputDir, OutputFormat};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Where the default model is looked for, in order: $ACTORLENS_MODELS/default-ner, a `models/`
+/// folder above the executable (installed or `target/release`), the crate's own `models/`.
+pub fn default_model_dir() -> PathBuf {
+    if let Some(root) = std::env::var_os("ACTORLENS_MODELS") {
+        return PathBuf::from(root).join("default-ner");
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        for dir in exe.ancestors().skip(1).take(4) {
+            let cand = dir.join("models").join("default-ner");
+            if cand.join("config.json").is_file() {
+                return cand;
+            }
+        }
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join("default-ner")
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub documents: usize,
+    pub errors: usize,
+    pub sentences: usize,
+    pub tokens: usize,
+    pub words: usize,
+    pub windows: usize,
+    pub mentions: usize,
+    pub flagged_invalid_utf8: usize,
+    pub empty_documents: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct ModelInfo {
+    name: String,
+    weights: PathBuf,
+    weights_sha256: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Manifest<'a> {
+    actorlens_version: &'static str,
+    command_line: &'a [String],
+    model: ModelInfo,
+    counts: &'a Counts,
+    outputs: Vec<String>,
+    started_at: String,
+    finished_at: String,
+    elapsed_seconds: f64,
+    words_per_second: f64,
+    threads: usize,
+    batch_size: usize,
+}
+
+pub struct Summary {
+    pub counts: Counts,
+    pub elapsed_seconds: f64,
+    pub out: PathBuf,
+}
+
+impl Summary {
+    pub fn words_per_second(&self) -> f64 {
+        self.counts.words as f64 / self.elapsed_seconds.max(1e-9)
+    }
+}
+
+/// Options that do not depend on the command line parser, so tests can drive the library.
+pub struct ExtractJob<'a> {
+    pub inputs: Vec<String>,
+    pub out: PathBuf,
+    pub formats: Vec<OutputFormat>,
+    pub ingest: IngestOptions,
+    pub chunk_size: usize,
+    pub recognizer: &'a dyn Recognizer,
+    pub command_line: Vec<String>,
+    pub progress: bool,
+    pub threads: usize,
+    pub batch_size: usize,
+}
+
+/// Set libtorch's and rayon's thread counts (rayon's global pool can only be set once).
+pub fn set_threads(n: usize) {
+    tch::set_num_threads(n as i32);
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+}
+
+/// Build everything from parsed flags and run. Errors here mean "could not start" (exit 2).
+pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Result<Summary> {
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    if threads == 0 || args.batch_size == 0 || args.chunk_size == 0 {
+        return Err(Error::Usage("--threads, --batch-size and --chunk-size must be at least 1".into()));
+    }
+    set_threads(threads);
+    let device =
+        match args.device {
+            DeviceArg::Cpu => tch::Device::Cpu,
+            DeviceArg::Cuda if tch::Cuda::is_available() => tch::Device::Cuda(0),
+            DeviceArg::Cuda => return Err(Error::Usage(
+                "--device cuda: no CUDA device visible to libtorch (the default set-up assembles a CPU-only libtorch)"
+                    .into(),
+            )),
+        };
+    let model_dir = args.ner_model.clone().unwrap_or_else(default_model_dir);
+    let opts = NerOptions { device, batch_size: args.batch_size, max_length: args.max_length };
+    let recognizer = TransformerNer::load(&model_dir, opts)?;
+    let progress = !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let job = ExtractJob {
+        inputs: args.inputs.clone(),
+        out: args.out.clone(),
+        formats: args.format.clone(),
+        ingest: IngestOptions {
+            id_field: args.id_field.clone(),
+            text_field: args.text_field.clone(),
+            stdin_format: args.stdin_format,
+        },
+        chunk_size: args.chunk_size,
+        recognizer: &recognizer,
+        command_line,
+        progress,
+        threads,
+        batch_size: args.batch_size,
+    };
+    run(&job)
+}
+
+fn input_bytes(inputs: &[String]) -> Option<u64> {
+    let mut total = 0;
+    for input in inputs {
+        if input == "-" {
+            return None;
+        }
+        let p = Path::new(input);
+        if p.is_dir() {
+            for e in walkdir::WalkDir::new(p).into_iter().flatten() {
+                total += e.metadata().map(|m| if m.is_file() { m.len() } else { 0 }).unwrap_or(0);
+            }
+        } else {
+            total += p.metadata().map(|m| m.len()).unwrap_or(0);
+        }
+    }
+    Some(total)
+}
+
+fn progress_bar(inputs: &[String], enabled: bool) -> indicatif::ProgressBar {
+    if !enabled {
+        return indicatif::ProgressBar::hidden();
+    }
+    let style = |t: &str| {
+        indicatif::ProgressStyle::with_template(t).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    };
+    match input_bytes(inputs) {
+        Some(total) => indicatif::ProgressBar::new(total)
+            .with_style(style("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ETA {eta} {msg}")),
+        None => indicatif::ProgressBar::new_spinner().with_style(style("{spinner} [{elapsed_precise}] {bytes} {msg}")),
+    }
+}
+
+/// Run one extraction job end to end.
+pub fn run(job: &ExtractJob) -> Result<Summary> {
+    let started = chrono::Utc::now();
+    let clock = Instant::now();
+    let mut out = OutputDir::create(&job.out, &job.formats)?;
+    let mut counts = Counts::default();
+    let bar = progress_bar(&job.inputs, job.progress);
+    let mut ingest = Ingest::new(&job.inputs, job.ingest.clone());
+    loop {
+        let mut docs: Vec<Document> = Vec::with_capacity(job.chunk_size);
+        let mut errors: Vec<ErrorRow> = Vec::new();
+        for rec in ingest.by_ref() {
+            match rec {
+                Ok(doc) => docs.push(doc),
+                Err(e) => errors.push(e),
+            }
+            if docs.len() >= job.chunk_size {
+                break;
+            }
+        }
+        if docs.is_empty() && errors.is_empty() {
+            break;
+        }
+        docs.par_iter_mut().for_each(segment::segment);
+        job.recognizer.recognize(&mut docs)?;
+        out.write_documents(&docs)?;
+        out.write_errors(&errors)?;
+        for d in &docs {
+            counts.documents += 1;
+            counts.sentences += d.sentences.len();
+            counts.tokens += d.tokens.len();
+            counts.words += sink::n_words(d);
+            counts.windows += d.n_windows;
+            counts.mentions += d.mentions.len();
+            counts.flagged_invalid_utf8 += d.flags.contains(&crate::document::Flag::InvalidUtf8) as usize;
+            counts.empty_documents += d.flags.contains(&crate::document::Flag::Empty) as usize;
+            bar.inc(d.text.len() as u64);
+        }
+        counts.errors += errors.len();
+        let secs = clock.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!("{} docs, {:.0} words/s", counts.documents, counts.words as f64 / secs));
+    }
+    bar.finish_and_clear();
+    let dir = out.dir().to_path_buf();
+    let mut written: Vec<String> =
+        out.finish()?.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+    written.push("manifest.json".into());
+    let elapsed = clock.elapsed().as_secs_f64();
+    let (weights, weights_sha256) = job.recognizer.weights();
+    let manifest = Manifest {
+        actorlens_version: env!("CARGO_PKG_VERSION"),
+        command_line: &job.command_line,
+        model: ModelInfo { name: job.recognizer.name(), weights, weights_sha256 },
+        counts: &counts,
+        outputs: written,
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        elapsed_seconds: elapsed,
+        words_per_second: counts.words as f64 / elapsed.max(1e-9),
+        threads: job.threads,
+        batch_size: job.batch_size,
+    };
+    sink::write_json_atomic(&dir.join("manifest.json"), &manifest)?;
+    Ok(Summary { counts, elapsed_seconds: elapsed, out: dir })
+}

@@ -1,0 +1,263 @@
+//! Last stage: write tables. Files are written to temporary names inside `--out` and renamed
+//! into place only when the run finishes, so a crashed run never leaves half-written outputs
+//! under the final names and a finished run replaces old outputs atomically (per file).
+
+use crate::document::{Document, ErrorRow};
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use tempfile::NamedTempFile;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum OutputFormat {
+    Csv,
+    Jsonl,
+}
+
+pub const DOCUMENT_COLUMNS: &[&str] = &[
+    "doc_id",
+    "source",
+    "line",
+    "title",
+    "n_chars",
+    "n_sentences",
+    "n_tokens",
+    "n_windows",
+    "n_mentions",
+    "flags",
+    "input_sha256",
+    "url",
+    "published",
+    "outlet",
+];
+pub const MENTION_COLUMNS: &[&str] = &[
+    "doc_id",
+    "mention_id",
+    "sentence_idx",
+    "start_char",
+    "end_char",
+    "start_byte",
+    "end_byte",
+    "text",
+    "label",
+    "type",
+    "score",
+];
+pub const ERROR_COLUMNS: &[&str] = &["source", "line", "doc_id", "kind", "message"];
+
+/// Word count used for throughput: tokens that contain a letter or digit.
+pub fn n_words(doc: &Document) -> usize {
+    doc.tokens
+        .iter()
+        .filter(|t| doc.text[t.span.start_byte..t.span.end_byte].chars().any(char::is_alphanumeric))
+        .count()
+}
+
+/// One output file being written under a temporary name.
+struct Pending<W> {
+    final_path: PathBuf,
+    temp: tempfile::TempPath,
+    writer: W,
+}
+
+fn create_temp(dir: &Path, name: &str) -> Result<(PathBuf, tempfile::TempPath, BufWriter<File>)> {
+    let final_path = dir.join(name);
+    let tmp = NamedTempFile::with_prefix_in(format!(".{name}."), dir)
+        .map_err(|e| Error::Output { path: final_path.clone(), message: e.to_string() })?;
+    let (file, path) = tmp.into_parts();
+    Ok((final_path, path, BufWriter::new(file)))
+}
+
+fn out_err(path: &Path) -> impl Fn(String) -> Error + '_ {
+    move |message| Error::Output { path: path.into(), message }
+}
+
+pub struct OutputDir {
+    dir: PathBuf,
+    documents: Option<Pending<csv::Writer<BufWriter<File>>>>,
+    mentions: Option<Pending<csv::Writer<BufWriter<File>>>>,
+    errors: Pending<csv::Writer<BufWriter<File>>>,
+    jsonl: Option<Pending<BufWriter<File>>>,
+}
+
+fn csv_file(dir: &Path, name: &str, header: &[&str]) -> Result<Pending<csv::Writer<BufWriter<File>>>> {
+    let (final_path, temp, w) = create_temp(dir, name)?;
+    let mut writer = csv::WriterBuilder::new().from_writer(w);
+    writer.write_record(header).map_err(|e| Error::Output { path: final_path.clone(), message: e.to_string() })?;
+    Ok(Pending { final_path, temp, writer })
+}
+
+impl OutputDir {
+    /// Create `dir` if needed and open temporary files for the selected formats. `errors.csv`
+    /// is always written: it is the other half of the every-record-accounted-for promise.
+    pub fn create(dir: &Path, formats: &[OutputFormat]) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Output { path: dir.into(), message: e.to_string() })?;
+        let csv = formats.contains(&OutputFormat::Csv);
+        let documents = csv.then(|| csv_file(dir, "documents.csv", DOCUMENT_COLUMNS)).transpose()?;
+        let mentions = csv.then(|| csv_file(dir, "mentions.csv", MENTION_COLUMNS)).transpose()?;
+        let errors = csv_file(dir, "errors.csv", ERROR_COLUMNS)?;
+        let jsonl = if formats.contains(&OutputFormat::Jsonl) {
+            let (final_path, temp, writer) = create_temp(dir, "documents.jsonl")?;
+            Some(Pending { final_path, temp, writer })
+        } else {
+            None
+        };
+        Ok(OutputDir { dir: dir.into(), documents, mentions, errors, jsonl })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn write_documents(&mut self, docs: &[Document]) -> Result<()> {
+        for doc in docs {
+            if let Some(p) = self.documents.as_mut() {
+                let e = out_err(&p.final_path);
+                p.writer.write_record(document_row(doc)).map_err(|x| e(x.to_string()))?;
+            }
+            if let Some(p) = self.mentions.as_mut() {
+                let e = out_err(&p.final_path);
+                for m in &doc.mentions {
+                    p.writer
+                        .write_record([
+                            doc.doc_id.clone(),
+                            m.mention_id.to_string(),
+                            m.sentence_idx.to_string(),
+                            m.span.start_char.to_string(),
+                            m.span.end_char.to_string(),
+                            m.span.start_byte.to_string(),
+                            m.span.end_byte.to_string(),
+                            m.text.clone(),
+                            m.label.clone(),
+                            m.kind.clone(),
+                            format!("{:.4}", m.score),
+                        ])
+                        .map_err(|x| e(x.to_string()))?;
+                }
+            }
+            if let Some(p) = self.jsonl.as_mut() {
+                let e = out_err(&p.final_path);
+                serde_json::to_writer(&mut p.writer, &DocumentJson::new(doc)).map_err(|x| e(x.to_string()))?;
+                p.writer.write_all(b"\n").map_err(|x| e(x.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn write_errors(&mut self, errors: &[ErrorRow]) -> Result<()> {
+        let e = out_err(&self.errors.final_path);
+        for row in errors {
+            self.errors.writer.serialize(row).map_err(|x| e(x.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Flush everything and move the files to their final names.
+    pub fn finish(self) -> Result<Vec<PathBuf>> {
+        let mut done = Vec::new();
+        let mut commit_csv = |p: Pending<csv::Writer<BufWriter<File>>>| -> Result<()> {
+            let e = out_err(&p.final_path);
+            let inner = p.writer.into_inner().map_err(|x| e(x.to_string()))?;
+            finish_file(inner, p.temp, &p.final_path)?;
+            done.push(p.final_path.clone());
+            Ok(())
+        };
+        if let Some(p) = self.documents {
+            commit_csv(p)?;
+        }
+        if let Some(p) = self.mentions {
+            commit_csv(p)?;
+        }
+        commit_csv(self.errors)?;
+        if let Some(p) = self.jsonl {
+            finish_file(p.writer, p.temp, &p.final_path)?;
+            done.push(p.final_path);
+        }
+        Ok(done)
+    }
+}
+
+fn finish_file(writer: BufWriter<File>, temp: tempfile::TempPath, final_path: &Path) -> Result<()> {
+    let e = out_err(final_path);
+    let file = writer.into_inner().map_err(|x| e(x.to_string()))?;
+    file.sync_all().map_err(|x| e(x.to_string()))?;
+    temp.persist(final_path).map_err(|x| e(x.to_string()))?;
+    Ok(())
+}
+
+/// Write `value` as pretty JSON to `path` atomically.
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out.json".into());
+    let (final_path, temp, mut w) = create_temp(dir, &name)?;
+    let e = out_err(&final_path);
+    serde_json::to_writer_pretty(&mut w, value).map_err(|x| e(x.to_string()))?;
+    w.write_all(b"\n").map_err(|x| e(x.to_string()))?;
+    finish_file(w, temp, &final_path)
+}
+
+fn document_row(doc: &Document) -> [String; 14] {
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    [
+        doc.doc_id.clone(),
+        doc.origin.source.clone(),
+        doc.origin.line.to_string(),
+        opt(&doc.meta.title),
+        doc.n_chars().to_string(),
+        doc.sentences.len().to_string(),
+        doc.tokens.len().to_string(),
+        doc.n_windows.to_string(),
+        doc.mentions.len().to_string(),
+        doc.flags_str(),
+        doc.input_sha256.clone(),
+        opt(&doc.meta.url),
+        opt(&doc.meta.published),
+        opt(&doc.meta.outlet),
+    ]
+}
+
+/// The `documents.jsonl` object: the `documents.csv` fields plus nested sentences and mentions.
+#[derive(Serialize)]
+struct DocumentJson<'a> {
+    doc_id: &'a str,
+    source: &'a str,
+    line: u64,
+    title: &'a Option<String>,
+    url: &'a Option<String>,
+    published: &'a Option<String>,
+    outlet: &'a Option<String>,
+    n_chars: usize,
+    n_sentences: usize,
+    n_tokens: usize,
+    n_windows: usize,
+    n_mentions: usize,
+    flags: Vec<&'static str>,
+    input_sha256: &'a str,
+    sentences: Vec<&'a crate::document::Span>,
+    mentions: &'a [crate::document::Mention],
+}
+
+impl<'a> DocumentJson<'a> {
+    fn new(doc: &'a Document) -> Self {
+        DocumentJson {
+            doc_id: &doc.doc_id,
+            source: &doc.origin.source,
+            line: doc.origin.line,
+            title: &doc.meta.title,
+            url: &doc.meta.url,
+            published: &doc.meta.published,
+            outlet: &doc.meta.outlet,
+            n_chars: doc.n_chars(),
+            n_sentences: doc.sentences.len(),
+            n_tokens: doc.tokens.len(),
+            n_windows: doc.n_windows,
+            n_mentions: doc.mentions.len(),
+            flags: doc.flags.iter().map(|f| f.as_str()).collect(),
+            input_sha256: &doc.input_sha256,
+            sentences: doc.sentences.iter().map(|s| &s.span).collect(),
+            mentions: &doc.mentions,
+        }
+    }
+}

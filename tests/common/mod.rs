@@ -1,0 +1,131 @@
+//! Tiny BERT token classifiers generated at test time with tch (no files committed, no network).
+//!
+//! `case_model`: hand-set weights that tag capitalised words as PER (B-PER then I-PER), through the
+//! same code path as the default model (case flag in token types + BIO Viterbi). It makes entity
+//! output predictable so tests can check offsets, windowing and determinism exactly.
+//! `random_model`: random weights, stock config (zero token types, argmax), vocab.txt only.
+#![allow(dead_code)]
+
+use rust_bert::bert::{BertConfig, BertForTokenClassification};
+use rust_bert::Activation;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use tch::{nn, Device, Kind, Tensor};
+
+const VOCAB: &[&str] = &[
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "us", "let", "go", "met", "in", "and", "said", "president", "##s",
+    ".", ",", "!", "?", "'", "\"", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r",
+    "s", "t", "u", "v", "w", "x", "y", "z", "##a", "##e", "##i", "##o", "##n", "##r", "##t",
+];
+
+fn config(max_pos: i64) -> BertConfig {
+    let labels = ["O", "B-PER", "I-PER"];
+    let id2label: HashMap<i64, String> = labels.iter().enumerate().map(|(i, l)| (i as i64, l.to_string())).collect();
+    let label2id = id2label.iter().map(|(k, v)| (v.clone(), *k)).collect();
+    BertConfig {
+        hidden_act: Activation::gelu,
+        attention_probs_dropout_prob: 0.0,
+        hidden_dropout_prob: 0.0,
+        hidden_size: 8,
+        initializer_range: 0.02,
+        intermediate_size: 16,
+        max_position_embeddings: max_pos,
+        num_attention_heads: 2,
+        num_hidden_layers: 1,
+        type_vocab_size: 2,
+        vocab_size: VOCAB.len() as i64,
+        output_attentions: None,
+        output_hidden_states: None,
+        is_decoder: None,
+        id2label: Some(id2label),
+        label2id: Some(label2id),
+    }
+}
+
+fn write_config(dir: &Path, cfg: &BertConfig, actorlens: Option<serde_json::Value>) {
+    let mut v = serde_json::to_value(cfg).unwrap();
+    v["model_type"] = "bert".into();
+    v["architectures"] = serde_json::json!(["BertForTokenClassification"]);
+    if let Some(a) = actorlens {
+        v["actorlens"] = a;
+    }
+    std::fs::write(dir.join("config.json"), serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}
+
+fn set(vs: &nn::VarStore, name: &str, value: Tensor) {
+    let vars = vs.variables();
+    let mut t = vars.get(name).unwrap_or_else(|| panic!("no variable {name}")).shallow_clone();
+    tch::no_grad(|| t.copy_(&value));
+}
+
+/// Capitalised words → PER, everything else → O. Position embeddings are zero, so the output
+/// does not depend on where a word sits in a window (windowing must not change results).
+pub fn write_case_model(dir: &Path, max_pos: i64) {
+    std::fs::create_dir_all(dir).unwrap();
+    let cfg = config(max_pos);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let _model = BertForTokenClassification::new(vs.root(), &cfg).unwrap();
+    tch::no_grad(|| {
+        for (name, mut t) in vs.variables() {
+            if name.ends_with("LayerNorm.weight") {
+                let _ = t.fill_(1.0);
+            } else {
+                let _ = t.zero_();
+            }
+        }
+    });
+    let tt = Tensor::zeros([2, 8], (Kind::Float, Device::Cpu));
+    let tt = tt.index_put(&[Some(Tensor::from_slice(&[0i64, 0, 1, 1])), Some(Tensor::from_slice(&[0i64, 1, 0, 1]))], &Tensor::from_slice(&[1f32, -1., -1., 1.]), false);
+    set(&vs, "bert.embeddings.token_type_embeddings.weight", tt);
+    // After LayerNorm h = [2,-2,0..] (lowercase) or [-2,2,0..] (capitalised).
+    let w = Tensor::zeros([3, 8], (Kind::Float, Device::Cpu));
+    let w = w.index_put(&[Some(Tensor::from_slice(&[0i64, 1, 2])), Some(Tensor::from_slice(&[0i64, 1, 1]))], &Tensor::from_slice(&[2f32, 1., 2.]), false);
+    set(&vs, "classifier.weight", w);
+    vs.save(dir.join("model.safetensors")).unwrap();
+    write_config(dir, &cfg, Some(serde_json::json!({"token_types": "case_flag", "decoding": "bio_viterbi", "label_scheme": "BIO"})));
+    // tokenizer.json, built with the tokenizers crate (exercises the tokenizer.json path).
+    let vocab = dir.join("vocab.txt");
+    std::fs::write(&vocab, VOCAB.join("\n") + "\n").unwrap();
+    let wp = tokenizers::models::wordpiece::WordPiece::from_file(&vocab.to_string_lossy()).unk_token("[UNK]".into()).build().unwrap();
+    let mut tok = tokenizers::Tokenizer::new(wp);
+    tok.with_normalizer(Some(tokenizers::normalizers::bert::BertNormalizer::new(true, true, Some(true), true)));
+    tok.with_pre_tokenizer(Some(tokenizers::pre_tokenizers::bert::BertPreTokenizer));
+    tok.save(dir.join("tokenizer.json"), true).unwrap();
+}
+
+/// Random weights, stock Hugging Face config (no `actorlens` key), vocab.txt only.
+pub fn write_random_model(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    tch::manual_seed(7);
+    let cfg = config(64);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let _model = BertForTokenClassification::new(vs.root(), &cfg).unwrap();
+    vs.save(dir.join("model.safetensors")).unwrap();
+    write_config(dir, &cfg, None);
+    std::fs::write(dir.join("vocab.txt"), VOCAB.join("\n") + "\n").unwrap();
+}
+
+fn fixtures_root() -> &'static PathBuf {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fixtures-{}", std::process::id()));
+        write_case_model(&root.join("case"), 512);
+        write_case_model(&root.join("case-short"), 16);
+        write_random_model(&root.join("random"));
+        root
+    })
+}
+
+pub fn case_model() -> PathBuf {
+    fixtures_root().join("case")
+}
+
+/// Same weights as `case_model`, but at most 16 positions: 14 word pieces per window.
+pub fn case_model_short() -> PathBuf {
+    fixtures_root().join("case-short")
+}
+
+pub fn random_model() -> PathBuf {
+    fixtures_root().join("random")
+}
