@@ -9,8 +9,12 @@ DEST="$CACHE/libtorch-2.4.0"
 WHEELS="$CACHE/wheels"
 PY="${PYTHON:-python3}"
 
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+link() { ln -sfn "$DEST" "$REPO/.libtorch"; }
+
 if [ -f "$DEST/.complete" ]; then
-  echo "libtorch 2.4.0 ready at $DEST"
+  link
+  echo "libtorch 2.4.0 ready at $DEST (linked as .libtorch)"
   exit 0
 fi
 
@@ -55,5 +59,6 @@ touch "$tmp/.complete"
 rm -rf "$DEST"
 mv "$tmp" "$DEST"
 trap - EXIT
+link
 du -sh "$DEST"
-echo "libtorch 2.4.0 assembled at $DEST"
+echo "libtorch 2.4.0 assembled at $DEST (linked as .libtorch)"

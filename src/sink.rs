@@ -84,7 +84,8 @@ pub struct OutputDir {
 
 fn csv_file(dir: &Path, name: &str, header: &[&str]) -> Result<Pending<csv::Writer<BufWriter<File>>>> {
     let (final_path, temp, w) = create_temp(dir, name)?;
-    let mut writer = csv::WriterBuilder::new().from_writer(w);
+    // Headers are written explicitly so empty tables still have them.
+    let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(w);
     writer.write_record(header).map_err(|e| Error::Output { path: final_path.clone(), message: e.to_string() })?;
     Ok(Pending { final_path, temp, writer })
 }
