@@ -54,6 +54,12 @@ pub struct ExtractArgs {
     #[arg(long, value_name = "PATH")]
     pub ner_model: Option<PathBuf>,
 
+    /// Actor pins applied before the heuristics: CSV with header alias,canonical,type[,kb_id]
+    /// (type one of PER, ORG, GPE, LOC, NORP or empty; kb_id e.g. a Wikidata QID). Use it to
+    /// merge ("Trump" → "Donald Trump") or split ("George Bush" → "George H. W. Bush") actors.
+    #[arg(long, value_name = "FILE")]
+    pub aliases: Option<PathBuf>,
+
     /// Where the model runs. `cuda` needs a CUDA-enabled libtorch.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,

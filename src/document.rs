@@ -59,6 +59,28 @@ pub struct Mention {
     pub kind: String,
     /// Mean probability of the chosen label over the entity's words.
     pub score: f32,
+    /// The actor this mention refers to (set by the `actors` stage for PER/ORG/GPE/LOC/NORP).
+    pub actor_id: Option<String>,
+}
+
+/// One real-world actor within a document (see `actors`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Actor {
+    /// Corpus-wide, readable and deterministic: `per:donald-trump`, `gpe:mexico`.
+    pub actor_id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Other surface forms seen in the document, sorted.
+    pub aliases: Vec<String>,
+    /// Titles stripped from person names ("President"), sorted.
+    pub roles: Vec<String>,
+    pub n_mentions: usize,
+    pub first_char: usize,
+    /// Knowledge-base id from `--aliases` (e.g. a Wikidata QID).
+    pub kb_id: Option<String>,
+    /// For governments/administrations: the actor they belong to (`per:donald-trump`).
+    pub linked_actor_id: Option<String>,
 }
 
 /// Quality flags: the document is kept, but users should know.
@@ -96,6 +118,7 @@ pub struct Document {
     /// Number of model windows used by NER (1 per sentence unless a sentence exceeded the limit).
     pub n_windows: usize,
     pub mentions: Vec<Mention>,
+    pub actors: Vec<Actor>,
     #[serde(skip)]
     char_starts: Vec<u32>,
 }
@@ -126,6 +149,7 @@ impl Document {
             tokens: Vec::new(),
             n_windows: 0,
             mentions: Vec::new(),
+            actors: Vec::new(),
             char_starts,
         }
     }

@@ -4,6 +4,7 @@
 //! module: [`ingest`] → [`segment`] → [`ner`] → [`sink`], wired by [`pipeline`]. The
 //! command-line flags live in [`cli`]; `main.rs` only parses them and maps results to exit codes.
 
+pub mod actors;
 pub mod cli;
 pub mod document;
 pub mod error;

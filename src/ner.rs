@@ -614,6 +614,7 @@ impl Recognizer for TransformerNer {
                     label: entity,
                     kind,
                     score,
+                    actor_id: None,
                 });
             }
         }

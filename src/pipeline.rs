@@ -1,6 +1,7 @@
 //! Wires the stages: ingest → segment → ner → sink, in bounded chunks so memory stays flat.
 //! Later stages (actors → actions → tone) slot in between ner and sink.
 
+use crate::actors::{ActorResolver, AliasTable, CorpusActors};
 use crate::cli::{DeviceArg, ExtractArgs};
 use crate::document::{Document, ErrorRow};
 use crate::error::{Error, Result};
@@ -39,6 +40,7 @@ pub struct Counts {
     pub words: usize,
     pub windows: usize,
     pub mentions: usize,
+    pub actors: usize,
     pub flagged_invalid_utf8: usize,
     pub empty_documents: usize,
 }
@@ -85,6 +87,7 @@ pub struct ExtractJob<'a> {
     pub ingest: IngestOptions,
     pub chunk_size: usize,
     pub recognizer: &'a dyn Recognizer,
+    pub actors: ActorResolver,
     pub command_line: Vec<String>,
     pub progress: bool,
     pub threads: usize,
@@ -115,6 +118,10 @@ pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Resul
         };
     let model_dir = args.ner_model.clone().unwrap_or_else(default_model_dir);
     let opts = NerOptions { device, batch_size: args.batch_size, max_length: args.max_length };
+    let aliases = match &args.aliases {
+        Some(path) => AliasTable::from_csv(path)?,
+        None => AliasTable::default(),
+    };
     let recognizer = TransformerNer::load(&model_dir, opts)?;
     let progress = !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let job = ExtractJob {
@@ -128,6 +135,7 @@ pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Resul
         },
         chunk_size: args.chunk_size,
         recognizer: &recognizer,
+        actors: ActorResolver::new(aliases),
         command_line,
         progress,
         threads,
@@ -176,6 +184,7 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
     let mut counts = Counts::default();
     let bar = progress_bar(&job.inputs, job.progress);
     let mut ingest = Ingest::new(&job.inputs, job.ingest.clone());
+    let mut corpus_actors = CorpusActors::default();
     loop {
         let mut docs: Vec<Document> = Vec::with_capacity(job.chunk_size);
         let mut errors: Vec<ErrorRow> = Vec::new();
@@ -193,6 +202,8 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
         }
         docs.par_iter_mut().for_each(segment::segment);
         job.recognizer.recognize(&mut docs)?;
+        let resolver = &job.actors;
+        docs.par_iter_mut().for_each(|d| resolver.resolve(d));
         out.write_documents(&docs)?;
         out.write_errors(&errors)?;
         for d in &docs {
@@ -202,6 +213,8 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
             counts.words += sink::n_words(d);
             counts.windows += d.n_windows;
             counts.mentions += d.mentions.len();
+            counts.actors += d.actors.len();
+            corpus_actors.add(d);
             counts.flagged_invalid_utf8 += d.flags.contains(&crate::document::Flag::InvalidUtf8) as usize;
             counts.empty_documents += d.flags.contains(&crate::document::Flag::Empty) as usize;
             bar.inc(d.text.len() as u64);
@@ -211,6 +224,7 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
         bar.set_message(format!("{} docs, {:.0} words/s", counts.documents, counts.words as f64 / secs));
     }
     bar.finish_and_clear();
+    out.write_corpus_actors(&corpus_actors.rows())?;
     let dir = out.dir().to_path_buf();
     let mut written: Vec<String> =
         out.finish()?.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();

@@ -16,35 +16,21 @@ pub enum OutputFormat {
     Jsonl,
 }
 
+#[rustfmt::skip]
 pub const DOCUMENT_COLUMNS: &[&str] = &[
-    "doc_id",
-    "source",
-    "line",
-    "title",
-    "n_chars",
-    "n_sentences",
-    "n_tokens",
-    "n_windows",
-    "n_mentions",
-    "flags",
-    "input_sha256",
-    "url",
-    "published",
-    "outlet",
+    "doc_id", "source", "line", "title", "n_chars", "n_sentences", "n_tokens", "n_windows", "n_mentions", "flags",
+    "input_sha256", "url", "published", "outlet", "n_actors",
 ];
+#[rustfmt::skip]
 pub const MENTION_COLUMNS: &[&str] = &[
-    "doc_id",
-    "mention_id",
-    "sentence_idx",
-    "start_char",
-    "end_char",
-    "start_byte",
-    "end_byte",
-    "text",
-    "label",
-    "type",
-    "score",
+    "doc_id", "mention_id", "sentence_idx", "start_char", "end_char", "start_byte", "end_byte", "text", "label", "type",
+    "score", "actor_id",
 ];
+#[rustfmt::skip]
+pub const ACTOR_COLUMNS: &[&str] = &[
+    "doc_id", "actor_id", "name", "type", "aliases", "roles", "n_mentions", "first_char", "kb_id", "linked_actor_id",
+];
+pub const CORPUS_ACTOR_COLUMNS: &[&str] = &["actor_id", "name", "type", "n_docs", "n_mentions", "aliases", "kb_id"];
 pub const ERROR_COLUMNS: &[&str] = &["source", "line", "doc_id", "kind", "message"];
 
 /// Word count used for throughput: tokens that contain a letter or digit.
@@ -78,6 +64,8 @@ pub struct OutputDir {
     dir: PathBuf,
     documents: Option<Pending<csv::Writer<BufWriter<File>>>>,
     mentions: Option<Pending<csv::Writer<BufWriter<File>>>>,
+    actors: Option<Pending<csv::Writer<BufWriter<File>>>>,
+    corpus_actors: Option<Pending<csv::Writer<BufWriter<File>>>>,
     errors: Pending<csv::Writer<BufWriter<File>>>,
     jsonl: Option<Pending<BufWriter<File>>>,
 }
@@ -98,6 +86,8 @@ impl OutputDir {
         let csv = formats.contains(&OutputFormat::Csv);
         let documents = csv.then(|| csv_file(dir, "documents.csv", DOCUMENT_COLUMNS)).transpose()?;
         let mentions = csv.then(|| csv_file(dir, "mentions.csv", MENTION_COLUMNS)).transpose()?;
+        let actors = csv.then(|| csv_file(dir, "actors.csv", ACTOR_COLUMNS)).transpose()?;
+        let corpus_actors = csv.then(|| csv_file(dir, "corpus_actors.csv", CORPUS_ACTOR_COLUMNS)).transpose()?;
         let errors = csv_file(dir, "errors.csv", ERROR_COLUMNS)?;
         let jsonl = if formats.contains(&OutputFormat::Jsonl) {
             let (final_path, temp, writer) = create_temp(dir, "documents.jsonl")?;
@@ -105,7 +95,7 @@ impl OutputDir {
         } else {
             None
         };
-        Ok(OutputDir { dir: dir.into(), documents, mentions, errors, jsonl })
+        Ok(OutputDir { dir: dir.into(), documents, mentions, actors, corpus_actors, errors, jsonl })
     }
 
     pub fn dir(&self) -> &Path {
@@ -134,6 +124,26 @@ impl OutputDir {
                             m.label.clone(),
                             m.kind.clone(),
                             format!("{:.4}", m.score),
+                            m.actor_id.clone().unwrap_or_default(),
+                        ])
+                        .map_err(|x| e(x.to_string()))?;
+                }
+            }
+            if let Some(p) = self.actors.as_mut() {
+                let e = out_err(&p.final_path);
+                for a in &doc.actors {
+                    p.writer
+                        .write_record([
+                            doc.doc_id.clone(),
+                            a.actor_id.clone(),
+                            a.name.clone(),
+                            a.kind.clone(),
+                            a.aliases.join("|"),
+                            a.roles.join("|"),
+                            a.n_mentions.to_string(),
+                            a.first_char.to_string(),
+                            a.kb_id.clone().unwrap_or_default(),
+                            a.linked_actor_id.clone().unwrap_or_default(),
                         ])
                         .map_err(|x| e(x.to_string()))?;
                 }
@@ -155,6 +165,27 @@ impl OutputDir {
         Ok(())
     }
 
+    /// The corpus-wide actor table, written once at the end of the run.
+    pub fn write_corpus_actors(&mut self, rows: &[crate::actors::CorpusActor]) -> Result<()> {
+        if let Some(p) = self.corpus_actors.as_mut() {
+            let e = out_err(&p.final_path);
+            for r in rows {
+                p.writer
+                    .write_record([
+                        r.actor_id.clone(),
+                        r.name.clone(),
+                        r.kind.clone(),
+                        r.n_docs.to_string(),
+                        r.n_mentions.to_string(),
+                        r.aliases.join("|"),
+                        r.kb_id.clone().unwrap_or_default(),
+                    ])
+                    .map_err(|x| e(x.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Flush everything and move the files to their final names.
     pub fn finish(self) -> Result<Vec<PathBuf>> {
         let mut done = Vec::new();
@@ -168,7 +199,7 @@ impl OutputDir {
         if let Some(p) = self.documents {
             commit_csv(p)?;
         }
-        if let Some(p) = self.mentions {
+        for p in [self.mentions, self.actors, self.corpus_actors].into_iter().flatten() {
             commit_csv(p)?;
         }
         commit_csv(self.errors)?;
@@ -199,7 +230,7 @@ pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     finish_file(w, temp, &final_path)
 }
 
-fn document_row(doc: &Document) -> [String; 14] {
+fn document_row(doc: &Document) -> [String; 15] {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     [
         doc.doc_id.clone(),
@@ -216,6 +247,7 @@ fn document_row(doc: &Document) -> [String; 14] {
         opt(&doc.meta.url),
         opt(&doc.meta.published),
         opt(&doc.meta.outlet),
+        doc.actors.len().to_string(),
     ]
 }
 
@@ -234,10 +266,12 @@ struct DocumentJson<'a> {
     n_tokens: usize,
     n_windows: usize,
     n_mentions: usize,
+    n_actors: usize,
     flags: Vec<&'static str>,
     input_sha256: &'a str,
     sentences: Vec<&'a crate::document::Span>,
     mentions: &'a [crate::document::Mention],
+    actors: &'a [crate::document::Actor],
 }
 
 impl<'a> DocumentJson<'a> {
@@ -255,10 +289,12 @@ impl<'a> DocumentJson<'a> {
             n_tokens: doc.tokens.len(),
             n_windows: doc.n_windows,
             n_mentions: doc.mentions.len(),
+            n_actors: doc.actors.len(),
             flags: doc.flags.iter().map(|f| f.as_str()).collect(),
             input_sha256: &doc.input_sha256,
             sentences: doc.sentences.iter().map(|s| &s.span).collect(),
             mentions: &doc.mentions,
+            actors: &doc.actors,
         }
     }
 }

@@ -30,7 +30,9 @@ def write(card_path, args, out, table):
     timing = (f"`make model` (from scratch, incl. venv creation and downloads) took **{bm} min** wall-clock on the build "
               f"machine (2 CPU cores, {tr.get('threads', 2)} torch threads, no GPU)"
               if bm else "`make model` wall-clock time: not recorded by this run (model-eval run on its own)")
-    stopped = " **Training stopped early at the TRAIN_MAX_MIN limit** (learning-rate schedule not completed)." if tr.get("stopped_early") else ""
+    stopped = (f" **Training was time-limited** (`TRAIN_MAX_MIN`): the linear lr decay followed elapsed time and reached 0 "
+               f"after {tr.get('steps')} of the {tr.get('planned_steps')} planned steps "
+               f"({tr.get('steps', 0) / max(1, tr.get('planned_steps', 1)) * float(tr.get('epochs') or 0):.2f} epochs)." if tr.get("stopped_early") else "")
     labels_txt = ", ".join(f"{i}={l}" for i, l in enumerate(LABELS))
     text = f"""# actorlens default NER model (`models/default-ner/`)
 

@@ -79,9 +79,14 @@ def export(model, student_dir, out_dir, extra_card=None):
     tmp = os.path.join(out_dir, "model.safetensors.tmp")
     save_file(sd, tmp, metadata={"format": "pt"})
     os.replace(tmp, os.path.join(out_dir, "model.safetensors"))
-    cfg = model.config.to_dict()
-    for k in ("_name_or_path", "torch_dtype", "gradient_checkpointing", "use_cache", "transformers_version"):
-        cfg.pop(k, None)
+    full = model.config.to_dict()
+    keep = ["attention_probs_dropout_prob", "classifier_dropout", "hidden_act", "hidden_dropout_prob",
+            "hidden_size", "initializer_range", "intermediate_size", "layer_norm_eps",
+            "max_position_embeddings", "num_attention_heads", "num_hidden_layers", "pad_token_id",
+            "position_embedding_type", "type_vocab_size", "vocab_size"]
+    cfg = {k: full[k] for k in keep}
+    cfg.update({"is_decoder": False, "output_attentions": False, "output_hidden_states": False,
+                "torch_dtype": "float32"})
     cfg["architectures"] = ["BertForTokenClassification"]
     cfg["model_type"] = "bert"
     cfg["id2label"] = {str(i): l for i, l in enumerate(LABELS)}

@@ -32,7 +32,10 @@ def main():
     ap.add_argument("--max-dev-sents", type=int, default=1500)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--deadline", type=float, default=0, help="unix time: stop training and export")
+    ap.add_argument("--deadline", type=float, default=0,
+                    help="unix time by which training must end. The linear lr decay then follows "
+                         "progress = max(step / total_steps, elapsed / (deadline - start)), so a slow "
+                         "machine still ends with a fully decayed lr (fewer steps) instead of being cut off")
     ap.add_argument("--log", default=None, help="write training summary JSON here")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -57,13 +60,25 @@ def main():
     steps_per_epoch = (len(data) + a.batch_size - 1) // a.batch_size
     total = max(1, int(round(steps_per_epoch * a.epochs)))
     warm = max(1, int(total * a.warmup))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    t_train0 = time.time()
+    budget = (a.deadline - t_train0) if a.deadline else 0
+
+    def progress():
+        pr = step / total
+        if budget > 0:
+            pr = max(pr, (time.time() - t_train0) / budget)
+        return pr
+
+    def lr_at():
+        pr = progress()
+        wf = warm / total
+        return a.lr * (min(1.0, (step + 1) / warm) if pr < wf else max(0.0, (1 - pr) / (1 - wf)))
     rng = random.Random(a.seed)
-    step, seen, hist = 0, 0, []
+    seen, hist = 0, []
     stopped = False
     tstart = time.time()
     ep = 0
+    step = 0
     while step < total and not stopped:
         ep += 1
         # bucketing: sort by (length + noise), cut into batches, shuffle the batches
@@ -79,15 +94,17 @@ def main():
             out = model(input_ids=ids, token_type_ids=tt, attention_mask=am, labels=lab)
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
+            for g in opt.param_groups:
+                g["lr"] = lr_at()
+            opt.step(); opt.zero_grad(set_to_none=True)
             step += 1; seen += len(bi); loss_sum += out.loss.item(); nb += 1
             if step % 50 == 0 or step == total:
                 el = time.time() - tstart
-                print(f"[train] ep {ep} step {step}/{total} loss {loss_sum / nb:.4f} lr {sched.get_last_lr()[0]:.2e} "
+                print(f"[train] ep {ep} step {step}/{total} loss {loss_sum / nb:.4f} lr {lr_at():.2e} "
                       f"{seen / el:.1f} seg/s elapsed {el / 60:.1f} min eta {(total - step) * el / step / 60:.1f} min",
                       flush=True)
-            if a.deadline and time.time() > a.deadline:
-                print(f"[train] deadline reached at step {step}/{total}; stopping", flush=True)
+            if progress() >= 1.0 and step < total:
+                print(f"[train] time budget used up at step {step}/{total} (lr decayed to 0); stopping", flush=True)
                 stopped = True
                 break
         export(model, a.student, a.export)
