@@ -660,6 +660,10 @@ impl ActorResolver {
                 first_char: d.first_char,
                 kb_id: None,
                 linked_actor_id: linked.clone(),
+                sentiment_mean: None,
+                stance: None,
+                stance_score: None,
+                stance_evidence: Vec::new(),
             });
             row.n_mentions += d.n_mentions;
             row.first_char = row.first_char.min(d.first_char);

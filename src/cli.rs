@@ -60,6 +60,16 @@ pub struct ExtractArgs {
     #[arg(long, value_name = "FILE")]
     pub aliases: Option<PathBuf>,
 
+    /// Sentence-classification model folder (e.g. a distilbert SST-2 checkpoint) to use instead
+    /// of the default VADER lexicon for sentence, document and actor sentiment.
+    #[arg(long, value_name = "PATH")]
+    pub sentiment_model: Option<PathBuf>,
+
+    /// Zero-shot NLI model folder (e.g. bart-large-mnli) for the article's stance toward each
+    /// actor, instead of the default (sentiment of the clauses where the actor is the target).
+    #[arg(long, value_name = "PATH")]
+    pub stance_model: Option<PathBuf>,
+
     /// Where the model runs. `cuda` needs a CUDA-enabled libtorch.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,

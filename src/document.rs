@@ -81,6 +81,51 @@ pub struct Actor {
     pub kb_id: Option<String>,
     /// For governments/administrations: the actor they belong to (`per:donald-trump`).
     pub linked_actor_id: Option<String>,
+    /// Mean compound sentiment of the clauses that mention the actor (`tone` stage).
+    pub sentiment_mean: Option<f64>,
+    /// The article's stance toward the actor: favour / against / neutral.
+    pub stance: Option<String>,
+    pub stance_score: Option<f64>,
+    /// Sentence indices of the clauses that carried the stance.
+    pub stance_evidence: Vec<usize>,
+}
+
+/// Sentiment of one sentence.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Default)]
+pub struct Polarity {
+    /// -1 (most negative) .. 1 (most positive).
+    pub compound: f64,
+    pub pos: f64,
+    pub neg: f64,
+    pub neu: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SentenceTone {
+    pub sentence_idx: usize,
+    pub sentiment: String,
+    #[serde(flatten)]
+    pub polarity: Polarity,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DocumentTone {
+    pub sentiment_label: String,
+    pub sentiment_score: f64,
+}
+
+/// One actor's stance toward another, from an explicit stance verb ("X rejected Y").
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Stance {
+    pub source_actor_id: String,
+    pub target_actor_id: String,
+    pub stance: String,
+    pub score: f64,
+    /// Set when the claimed-actions stage produced the evidence.
+    pub evidence_action_id: Option<String>,
+    pub evidence_sentence_idx: usize,
+    /// The verb form that carried the stance ("rejected").
+    pub cue: String,
 }
 
 /// Quality flags: the document is kept, but users should know.
@@ -119,6 +164,9 @@ pub struct Document {
     pub n_windows: usize,
     pub mentions: Vec<Mention>,
     pub actors: Vec<Actor>,
+    pub sentence_tone: Vec<SentenceTone>,
+    pub tone: Option<DocumentTone>,
+    pub stances: Vec<Stance>,
     #[serde(skip)]
     char_starts: Vec<u32>,
 }
@@ -150,6 +198,9 @@ impl Document {
             n_windows: 0,
             mentions: Vec::new(),
             actors: Vec::new(),
+            sentence_tone: Vec::new(),
+            tone: None,
+            stances: Vec::new(),
             char_starts,
         }
     }

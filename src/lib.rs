@@ -13,6 +13,7 @@ pub mod ner;
 pub mod pipeline;
 pub mod segment;
 pub mod sink;
+pub mod tone;
 
 pub use document::Document;
 pub use error::{Error, Result};

@@ -159,7 +159,7 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-fn load_tokenizer(dir: &Path) -> Result<Tokenizer> {
+pub(crate) fn load_tokenizer(dir: &Path) -> Result<Tokenizer> {
     let json = dir.join("tokenizer.json");
     let mut tok = if json.is_file() {
         Tokenizer::from_file(&json).map_err(|e| invalid(dir, format!("tokenizer.json: {e}")))?

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{Ingest, IngestOptions};
 use crate::ner::{NerOptions, Recognizer, TransformerNer};
 use crate::segment;
+use crate::tone::{SentimentEngine, StanceEngine, ToneStage};
 use crate::sink::{self, OutputDir, OutputFormat};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -41,6 +42,7 @@ pub struct Counts {
     pub windows: usize,
     pub mentions: usize,
     pub actors: usize,
+    pub stances: usize,
     pub flagged_invalid_utf8: usize,
     pub empty_documents: usize,
 }
@@ -50,6 +52,8 @@ struct ModelInfo {
     name: String,
     weights: PathBuf,
     weights_sha256: String,
+    sentiment: String,
+    stance: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,6 +92,7 @@ pub struct ExtractJob<'a> {
     pub chunk_size: usize,
     pub recognizer: &'a dyn Recognizer,
     pub actors: ActorResolver,
+    pub tone: ToneStage,
     pub command_line: Vec<String>,
     pub progress: bool,
     pub threads: usize,
@@ -123,6 +128,16 @@ pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Resul
         None => AliasTable::default(),
     };
     let recognizer = TransformerNer::load(&model_dir, opts)?;
+    let tone = ToneStage {
+        sentiment: match &args.sentiment_model {
+            Some(dir) => SentimentEngine::load(dir, device)?,
+            None => SentimentEngine::Vader,
+        },
+        stance: match &args.stance_model {
+            Some(dir) => StanceEngine::load(dir, device)?,
+            None => StanceEngine::Lexicon,
+        },
+    };
     let progress = !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let job = ExtractJob {
         inputs: args.inputs.clone(),
@@ -136,6 +151,7 @@ pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Resul
         chunk_size: args.chunk_size,
         recognizer: &recognizer,
         actors: ActorResolver::new(aliases),
+        tone,
         command_line,
         progress,
         threads,
@@ -204,6 +220,7 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
         job.recognizer.recognize(&mut docs)?;
         let resolver = &job.actors;
         docs.par_iter_mut().for_each(|d| resolver.resolve(d));
+        job.tone.run(&mut docs)?;
         out.write_documents(&docs)?;
         out.write_errors(&errors)?;
         for d in &docs {
@@ -214,6 +231,7 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
             counts.windows += d.n_windows;
             counts.mentions += d.mentions.len();
             counts.actors += d.actors.len();
+            counts.stances += d.stances.len();
             corpus_actors.add(d);
             counts.flagged_invalid_utf8 += d.flags.contains(&crate::document::Flag::InvalidUtf8) as usize;
             counts.empty_documents += d.flags.contains(&crate::document::Flag::Empty) as usize;
@@ -234,7 +252,13 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
     let manifest = Manifest {
         actorlens_version: env!("CARGO_PKG_VERSION"),
         command_line: &job.command_line,
-        model: ModelInfo { name: job.recognizer.name(), weights, weights_sha256 },
+        model: ModelInfo {
+            name: job.recognizer.name(),
+            weights,
+            weights_sha256,
+            sentiment: job.tone.sentiment.name(),
+            stance: job.tone.stance.name(),
+        },
         counts: &counts,
         outputs: written,
         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -19,7 +19,7 @@ pub enum OutputFormat {
 #[rustfmt::skip]
 pub const DOCUMENT_COLUMNS: &[&str] = &[
     "doc_id", "source", "line", "title", "n_chars", "n_sentences", "n_tokens", "n_windows", "n_mentions", "flags",
-    "input_sha256", "url", "published", "outlet", "n_actors",
+    "input_sha256", "url", "published", "outlet", "n_actors", "sentiment_label", "sentiment_score",
 ];
 #[rustfmt::skip]
 pub const MENTION_COLUMNS: &[&str] = &[
@@ -29,6 +29,17 @@ pub const MENTION_COLUMNS: &[&str] = &[
 #[rustfmt::skip]
 pub const ACTOR_COLUMNS: &[&str] = &[
     "doc_id", "actor_id", "name", "type", "aliases", "roles", "n_mentions", "first_char", "kb_id", "linked_actor_id",
+    "sentiment_mean", "stance", "stance_score", "stance_evidence",
+];
+#[rustfmt::skip]
+pub const SENTENCE_COLUMNS: &[&str] = &[
+    "doc_id", "sentence_idx", "start_char", "end_char", "start_byte", "end_byte", "sentiment", "compound", "pos", "neg",
+    "neu",
+];
+#[rustfmt::skip]
+pub const STANCE_COLUMNS: &[&str] = &[
+    "doc_id", "source_actor_id", "target_actor_id", "stance", "score", "evidence_action_id", "evidence_sentence_idx",
+    "cue",
 ];
 pub const CORPUS_ACTOR_COLUMNS: &[&str] = &["actor_id", "name", "type", "n_docs", "n_mentions", "aliases", "kb_id"];
 pub const ERROR_COLUMNS: &[&str] = &["source", "line", "doc_id", "kind", "message"];
@@ -65,6 +76,8 @@ pub struct OutputDir {
     documents: Option<Pending<csv::Writer<BufWriter<File>>>>,
     mentions: Option<Pending<csv::Writer<BufWriter<File>>>>,
     actors: Option<Pending<csv::Writer<BufWriter<File>>>>,
+    sentences: Option<Pending<csv::Writer<BufWriter<File>>>>,
+    stances: Option<Pending<csv::Writer<BufWriter<File>>>>,
     corpus_actors: Option<Pending<csv::Writer<BufWriter<File>>>>,
     errors: Pending<csv::Writer<BufWriter<File>>>,
     jsonl: Option<Pending<BufWriter<File>>>,
@@ -87,6 +100,8 @@ impl OutputDir {
         let documents = csv.then(|| csv_file(dir, "documents.csv", DOCUMENT_COLUMNS)).transpose()?;
         let mentions = csv.then(|| csv_file(dir, "mentions.csv", MENTION_COLUMNS)).transpose()?;
         let actors = csv.then(|| csv_file(dir, "actors.csv", ACTOR_COLUMNS)).transpose()?;
+        let sentences = csv.then(|| csv_file(dir, "sentences.csv", SENTENCE_COLUMNS)).transpose()?;
+        let stances = csv.then(|| csv_file(dir, "stances.csv", STANCE_COLUMNS)).transpose()?;
         let corpus_actors = csv.then(|| csv_file(dir, "corpus_actors.csv", CORPUS_ACTOR_COLUMNS)).transpose()?;
         let errors = csv_file(dir, "errors.csv", ERROR_COLUMNS)?;
         let jsonl = if formats.contains(&OutputFormat::Jsonl) {
@@ -95,7 +110,7 @@ impl OutputDir {
         } else {
             None
         };
-        Ok(OutputDir { dir: dir.into(), documents, mentions, actors, corpus_actors, errors, jsonl })
+        Ok(OutputDir { dir: dir.into(), documents, mentions, actors, sentences, stances, corpus_actors, errors, jsonl })
     }
 
     pub fn dir(&self) -> &Path {
@@ -144,6 +159,47 @@ impl OutputDir {
                             a.first_char.to_string(),
                             a.kb_id.clone().unwrap_or_default(),
                             a.linked_actor_id.clone().unwrap_or_default(),
+                            opt_num(a.sentiment_mean),
+                            a.stance.clone().unwrap_or_default(),
+                            opt_num(a.stance_score),
+                            a.stance_evidence.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("|"),
+                        ])
+                        .map_err(|x| e(x.to_string()))?;
+                }
+            }
+            if let Some(p) = self.sentences.as_mut() {
+                let e = out_err(&p.final_path);
+                for (s, t) in doc.sentences.iter().zip(&doc.sentence_tone) {
+                    p.writer
+                        .write_record([
+                            doc.doc_id.clone(),
+                            t.sentence_idx.to_string(),
+                            s.span.start_char.to_string(),
+                            s.span.end_char.to_string(),
+                            s.span.start_byte.to_string(),
+                            s.span.end_byte.to_string(),
+                            t.sentiment.clone(),
+                            num(t.polarity.compound),
+                            num(t.polarity.pos),
+                            num(t.polarity.neg),
+                            num(t.polarity.neu),
+                        ])
+                        .map_err(|x| e(x.to_string()))?;
+                }
+            }
+            if let Some(p) = self.stances.as_mut() {
+                let e = out_err(&p.final_path);
+                for st in &doc.stances {
+                    p.writer
+                        .write_record([
+                            doc.doc_id.clone(),
+                            st.source_actor_id.clone(),
+                            st.target_actor_id.clone(),
+                            st.stance.clone(),
+                            num(st.score),
+                            st.evidence_action_id.clone().unwrap_or_default(),
+                            st.evidence_sentence_idx.to_string(),
+                            st.cue.clone(),
                         ])
                         .map_err(|x| e(x.to_string()))?;
                 }
@@ -199,7 +255,7 @@ impl OutputDir {
         if let Some(p) = self.documents {
             commit_csv(p)?;
         }
-        for p in [self.mentions, self.actors, self.corpus_actors].into_iter().flatten() {
+        for p in [self.mentions, self.actors, self.sentences, self.stances, self.corpus_actors].into_iter().flatten() {
             commit_csv(p)?;
         }
         commit_csv(self.errors)?;
@@ -219,6 +275,15 @@ fn finish_file(writer: BufWriter<File>, temp: tempfile::TempPath, final_path: &P
     Ok(())
 }
 
+/// Fixed four decimals, so CSV output does not depend on float printing details.
+fn num(x: f64) -> String {
+    format!("{x:.4}")
+}
+
+fn opt_num(x: Option<f64>) -> String {
+    x.map(num).unwrap_or_default()
+}
+
 /// Write `value` as pretty JSON to `path` atomically.
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -230,7 +295,7 @@ pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     finish_file(w, temp, &final_path)
 }
 
-fn document_row(doc: &Document) -> [String; 15] {
+fn document_row(doc: &Document) -> [String; 17] {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     [
         doc.doc_id.clone(),
@@ -248,6 +313,8 @@ fn document_row(doc: &Document) -> [String; 15] {
         opt(&doc.meta.published),
         opt(&doc.meta.outlet),
         doc.actors.len().to_string(),
+        doc.tone.as_ref().map(|t| t.sentiment_label.clone()).unwrap_or_default(),
+        doc.tone.as_ref().map(|t| num(t.sentiment_score)).unwrap_or_default(),
     ]
 }
 
@@ -272,6 +339,10 @@ struct DocumentJson<'a> {
     sentences: Vec<&'a crate::document::Span>,
     mentions: &'a [crate::document::Mention],
     actors: &'a [crate::document::Actor],
+    sentiment_label: Option<&'a str>,
+    sentiment_score: Option<f64>,
+    sentence_tone: &'a [crate::document::SentenceTone],
+    stances: &'a [crate::document::Stance],
 }
 
 impl<'a> DocumentJson<'a> {
@@ -295,6 +366,10 @@ impl<'a> DocumentJson<'a> {
             sentences: doc.sentences.iter().map(|s| &s.span).collect(),
             mentions: &doc.mentions,
             actors: &doc.actors,
+            sentiment_label: doc.tone.as_ref().map(|t| t.sentiment_label.as_str()),
+            sentiment_score: doc.tone.as_ref().map(|t| t.sentiment_score),
+            sentence_tone: &doc.sentence_tone,
+            stances: &doc.stances,
         }
     }
 }
