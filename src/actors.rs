@@ -63,7 +63,8 @@ fn prefix(kind: &str) -> String {
 
 /// Drop a leading "the", a trailing possessive and stray punctuation; keep inner dots ("U.S.").
 fn clean_surface(text: &str) -> String {
-    let mut s = text.trim().trim_matches(|c: char| matches!(c, '"' | '\u{201c}' | '\u{201d}' | ',' | ';' | ':' | '(' | ')'));
+    let mut s =
+        text.trim().trim_matches(|c: char| matches!(c, '"' | '\u{201c}' | '\u{201d}' | ',' | ';' | ':' | '(' | ')'));
     for suffix in ["'s", "\u{2019}s", "'", "\u{2019}"] {
         if let Some(rest) = s.strip_suffix(suffix) {
             s = rest;
@@ -179,7 +180,8 @@ impl Gazetteer {
 
     /// A title written right before a mention: "Secretary of State Marco Rubio".
     fn title_before(&self, left: &str) -> Option<String> {
-        let words: Vec<String> = left.split_whitespace().rev().take(5).map(key).collect::<Vec<_>>().into_iter().rev().collect();
+        let words: Vec<String> =
+            left.split_whitespace().rev().take(5).map(key).collect::<Vec<_>>().into_iter().rev().collect();
         for (tks, display) in &self.titles {
             if tks.len() <= words.len() && words[words.len() - tks.len()..] == tks[..] {
                 return Some(display.clone());
@@ -309,7 +311,9 @@ impl Draft {
 
 fn is_acronym(s: &str) -> bool {
     let letters: Vec<char> = s.chars().filter(|c| !matches!(c, '.' | '&' | '-')).collect();
-    (2..=8).contains(&letters.len()) && letters.iter().all(|c| c.is_uppercase() || c.is_ascii_digit()) && !s.contains(' ')
+    (2..=8).contains(&letters.len())
+        && letters.iter().all(|c| c.is_uppercase() || c.is_ascii_digit())
+        && !s.contains(' ')
 }
 
 const STOPWORDS: &[&str] = &["of", "the", "and", "for", "de", "del", "la", "el", "y", "&", "on", "in"];
@@ -318,7 +322,8 @@ const STOPWORDS: &[&str] = &["of", "the", "and", "for", "de", "del", "la", "el",
 fn initials(name: &str) -> Vec<String> {
     let words: Vec<String> = key(name).split(' ').map(String::from).collect();
     let all: String = words.iter().filter_map(|w| w.chars().next()).collect();
-    let content: String = words.iter().filter(|w| !STOPWORDS.contains(&w.as_str())).filter_map(|w| w.chars().next()).collect();
+    let content: String =
+        words.iter().filter(|w| !STOPWORDS.contains(&w.as_str())).filter_map(|w| w.chars().next()).collect();
     vec![all, content]
 }
 
@@ -446,7 +451,8 @@ impl<'a> Builder<'a> {
         let exact = self.latest(|d| {
             d.kind == kind
                 && d.owner.is_none()
-                && (d.keys().any(|x| x == k || (kind == "NORP" && norp_key(&x) == norp_key(&k))) || d.acronyms.contains(&k))
+                && (d.keys().any(|x| x == k || (kind == "NORP" && norp_key(&x) == norp_key(&k)))
+                    || d.acronyms.contains(&k))
         });
         if let Some(i) = exact {
             self.touch(i, name, first_char, seen);
@@ -477,7 +483,11 @@ impl<'a> Builder<'a> {
             // Surname first, then first name, of the most recent full name.
             return self
                 .latest(|d| d.kind == "PER" && d.owner.is_none() && d.full_names().any(|f| f.last() == Some(t)))
-                .or_else(|| self.latest(|d| d.kind == "PER" && d.owner.is_none() && d.full_names().any(|f| f.first() == Some(t))));
+                .or_else(|| {
+                    self.latest(|d| {
+                        d.kind == "PER" && d.owner.is_none() && d.full_names().any(|f| f.first() == Some(t))
+                    })
+                });
         }
         // "Lopez Obrador" after "Andres Manuel Lopez Obrador": a proper token suffix.
         self.latest(|d| {
@@ -501,7 +511,9 @@ impl<'a> Builder<'a> {
                     i != j
                         && self.drafts[i].kind == "PER"
                         && self.drafts[i].owner.is_none()
-                        && self.drafts[i].full_names().any(|f| short.iter().all(|s| f.len() > s.len() && f.ends_with(s)))
+                        && self.drafts[i]
+                            .full_names()
+                            .any(|f| short.iter().all(|s| f.len() > s.len() && f.ends_with(s)))
                 })
                 .collect();
             if let [only] = candidates[..] {
@@ -513,16 +525,20 @@ impl<'a> Builder<'a> {
     fn resolve_org(&self, name: &str, k: &str, toks: &[String]) -> Option<usize> {
         if is_acronym(name) {
             return self.latest(|d| {
-                d.kind == "ORG" && d.owner.is_none() && d.names.iter().filter(|n| !is_acronym(n)).any(|n| initials(n).iter().any(|i| i == k))
+                d.kind == "ORG"
+                    && d.owner.is_none()
+                    && d.names.iter().filter(|n| !is_acronym(n)).any(|n| initials(n).iter().any(|i| i == k))
             });
         }
         if toks.len() >= 2 {
             // "Justice Department" after "US Justice Department".
             return self.latest(|d| {
-                d.kind == "ORG" && d.owner.is_none() && d.keys().any(|x| {
-                    let xt: Vec<&str> = x.split(' ').collect();
-                    xt.len() > toks.len() && xt.ends_with(&toks.iter().map(String::as_str).collect::<Vec<_>>())
-                })
+                d.kind == "ORG"
+                    && d.owner.is_none()
+                    && d.keys().any(|x| {
+                        let xt: Vec<&str> = x.split(' ').collect();
+                        xt.len() > toks.len() && xt.ends_with(&toks.iter().map(String::as_str).collect::<Vec<_>>())
+                    })
             });
         }
         None
@@ -586,12 +602,16 @@ impl ActorResolver {
                     b.drafts[i].kind == "PER" && b.drafts[i].keys().any(|k| k == hk || k.ends_with(&format!(" {hk}")))
                 });
                 let lower = word.chars().all(char::is_lowercase);
-                (lower || is_country || known_person).then(|| (head, if is_country { "GPE" } else { "PER" }.to_string(), word))
+                (lower || is_country || known_person)
+                    .then(|| (head, if is_country { "GPE" } else { "PER" }.to_string(), word))
             });
             let gov = if inside.is_some() {
                 inside
             } else if matches!(m.kind.as_str(), "PER" | "GPE" | "NORP") {
-                gov_after.captures(after).and_then(|c| c.get(1)).map(|w| (name.clone(), m.kind.clone(), w.as_str().to_string()))
+                gov_after
+                    .captures(after)
+                    .and_then(|c| c.get(1))
+                    .map(|w| (name.clone(), m.kind.clone(), w.as_str().to_string()))
             } else {
                 None
             };
@@ -607,7 +627,9 @@ impl ActorResolver {
                             let ak = key(acr);
                             b.drafts[i].acronyms.insert(ak.clone());
                             b.drafts[i].names.push(acr.to_string());
-                            if let Some(j) = b.latest(|d| d.kind == "ORG" && d.is_acronym_only() && d.keys().any(|x| x == ak)) {
+                            if let Some(j) =
+                                b.latest(|d| d.kind == "ORG" && d.is_acronym_only() && d.keys().any(|x| x == ak))
+                            {
                                 let ri = b.find(i);
                                 if j != ri {
                                     b.merge(ri, j);

@@ -57,7 +57,12 @@ fn vader(text: &str) -> Polarity {
     let analyzer = ANALYZER.get_or_init(vader_sentiment::SentimentIntensityAnalyzer::new);
     let scores = std::panic::catch_unwind(|| analyzer.polarity_scores(text)).ok();
     let get = |k: &str| scores.as_ref().and_then(|s| s.get(k).copied()).unwrap_or(0.0);
-    Polarity { compound: round4(get("compound")), pos: round4(get("pos")), neg: round4(get("neg")), neu: round4(get("neu")) }
+    Polarity {
+        compound: round4(get("compound")),
+        pos: round4(get("pos")),
+        neg: round4(get("neg")),
+        neu: round4(get("neu")),
+    }
 }
 
 /// How local rust-bert pipelines are described to rust-bert.
@@ -113,12 +118,21 @@ fn folder(dir: &Path) -> Result<PipelineFolder> {
     // Our own tokenizer (when the folder has one) tells how long a text is, so long sentences
     // are split into windows rather than silently truncated by the pipeline.
     let tokenizer = crate::ner::load_tokenizer(dir).ok();
-    Ok(PipelineFolder { model_type, weights, config: config_path, vocab, merges, lower_case, tokenizer, max_pieces: max_pos.saturating_sub(2).max(8) })
+    Ok(PipelineFolder {
+        model_type,
+        weights,
+        config: config_path,
+        vocab,
+        merges,
+        lower_case,
+        tokenizer,
+        max_pieces: max_pos.saturating_sub(2).max(8),
+    })
 }
 
 /// Split `text` into windows of at most `max_pieces` word pieces, cutting between words.
 /// Without a tokenizer, a conservative two pieces per word is assumed.
-fn windows<'t>(text: &'t str, tokenizer: Option<&Tokenizer>, max_pieces: usize) -> Vec<&'t str> {
+pub fn windows<'t>(text: &'t str, tokenizer: Option<&Tokenizer>, max_pieces: usize) -> Vec<&'t str> {
     let words: Vec<(usize, usize)> = text
         .split_whitespace()
         .map(|w| {
@@ -173,7 +187,8 @@ impl SentimentEngine {
             None,
         );
         config.device = device;
-        let model = SentimentModel::new(config).map_err(|e| Error::ModelInvalid { dir: dir.into(), message: e.to_string() })?;
+        let model =
+            SentimentModel::new(config).map_err(|e| Error::ModelInvalid { dir: dir.into(), message: e.to_string() })?;
         Ok(SentimentEngine::Transformer { model, tokenizer: f.tokenizer, max_pieces: f.max_pieces, dir: dir.into() })
     }
 
@@ -205,8 +220,9 @@ impl SentimentEngine {
                     if chunk.is_empty() {
                         continue; // rust-bert panics on empty batches
                     }
-                    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model.predict(chunk)))
-                        .map_err(|_| Error::ModelInvalid { dir: dir.clone(), message: "sentiment model panicked".into() })?;
+                    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model.predict(chunk))).map_err(
+                        |_| Error::ModelInvalid { dir: dir.clone(), message: "sentiment model panicked".into() },
+                    )?;
                     for ((s, &o), text) in out.iter().zip(owners).zip(chunk) {
                         // P(positive) from the winning label's probability, mapped to −1..1.
                         let p_pos = if s.polarity == SentimentPolarity::Positive { s.score } else { 1.0 - s.score };
@@ -231,7 +247,12 @@ impl SentimentEngine {
 pub enum StanceEngine {
     /// Stance = sentiment of the clauses where the actor is the target.
     Lexicon,
-    ZeroShot { model: ZeroShotClassificationModel, tokenizer: Option<Tokenizer>, max_pieces: usize, dir: PathBuf },
+    ZeroShot {
+        model: ZeroShotClassificationModel,
+        tokenizer: Option<Tokenizer>,
+        max_pieces: usize,
+        dir: PathBuf,
+    },
 }
 
 impl StanceEngine {
@@ -316,10 +337,44 @@ fn stance_verbs() -> &'static HashMap<String, (String, String)> {
 
 /// Words allowed between an actor and its verb: auxiliaries, adverbs, negation.
 const BETWEEN: &[&str] = &[
-    "has", "have", "had", "is", "was", "were", "also", "then", "later", "again", "repeatedly", "strongly", "sharply",
-    "absolutely", "publicly", "openly", "quickly", "immediately", "previously", "formally", "officially", "reportedly",
-    "secretly", "did", "does", "do", "would", "will", "could", "should", "may", "might", "not", "never", "n't",
-    "already", "firmly", "flatly",
+    "has",
+    "have",
+    "had",
+    "is",
+    "was",
+    "were",
+    "also",
+    "then",
+    "later",
+    "again",
+    "repeatedly",
+    "strongly",
+    "sharply",
+    "absolutely",
+    "publicly",
+    "openly",
+    "quickly",
+    "immediately",
+    "previously",
+    "formally",
+    "officially",
+    "reportedly",
+    "secretly",
+    "did",
+    "does",
+    "do",
+    "would",
+    "will",
+    "could",
+    "should",
+    "may",
+    "might",
+    "not",
+    "never",
+    "n't",
+    "already",
+    "firmly",
+    "flatly",
 ];
 
 /// If the actor mention ending at `end` is the subject of a stance/reporting verb, return the
@@ -434,7 +489,10 @@ impl ToneStage {
             let words = doc
                 .tokens
                 .iter()
-                .filter(|t| t.sentence_idx == i && doc.text[t.span.start_byte..t.span.end_byte].chars().any(char::is_alphanumeric))
+                .filter(|t| {
+                    t.sentence_idx == i
+                        && doc.text[t.span.start_byte..t.span.end_byte].chars().any(char::is_alphanumeric)
+                })
                 .count()
                 .max(1) as f64;
             weighted += p.compound * words;
@@ -502,7 +560,8 @@ impl ToneStage {
             let scores: Vec<f64> = match &self.stance {
                 StanceEngine::Lexicon => target.iter().map(|&c| clause_score[c]).collect(),
                 StanceEngine::ZeroShot { .. } => {
-                    let texts: Vec<&str> = target.iter().map(|&c| &doc.text[clause_spans[c].1..clause_spans[c].2]).collect();
+                    let texts: Vec<&str> =
+                        target.iter().map(|&c| &doc.text[clause_spans[c].1..clause_spans[c].2]).collect();
                     self.stance.zero_shot(&a.name, &texts)?
                 }
             };

@@ -2,33 +2,10 @@
 //! each grouping rule is tested on its own, with positive and negative cases.
 
 use actorlens::actors::{ActorResolver, AliasTable, CorpusActors};
-use actorlens::document::{Document, Meta, Mention, Origin};
-use actorlens::segment;
+use actorlens::document::Document;
 
-/// Build a document whose mentions are the given (surface, type) pairs, found in text order.
-fn doc_with(text: &str, ents: &[(&str, &str)]) -> Document {
-    let mut d = Document::new("d".into(), Origin::default(), Meta::default(), text.into(), vec![], String::new());
-    segment::segment(&mut d);
-    let mut from = 0;
-    for (surface, kind) in ents {
-        let pos = from + d.text[from..].find(surface).unwrap_or_else(|| panic!("{surface} not in text after {from}"));
-        let end = pos + surface.len();
-        let sentence_idx = d.sentences.iter().position(|s| s.span.start_byte <= pos && pos < s.span.end_byte).unwrap();
-        let m = Mention {
-            mention_id: d.mentions.len(),
-            sentence_idx,
-            span: d.span(pos, end),
-            text: surface.to_string(),
-            label: kind.to_string(),
-            kind: kind.to_string(),
-            score: 1.0,
-            actor_id: None,
-        };
-        d.mentions.push(m);
-        from = end;
-    }
-    d
-}
+mod common;
+use common::doc_with;
 
 fn resolve(text: &str, ents: &[(&str, &str)]) -> Document {
     let mut d = doc_with(text, ents);
@@ -49,11 +26,25 @@ fn short_forms_join_the_full_name_and_titles_become_roles() {
     let d = resolve(
         "President Donald Trump spoke on Monday. Trump said talks failed. Mexican President Claudia Sheinbaum \
          replied. Sheinbaum rejected the plan, and Mr. Trump left.",
-        &[("Donald Trump", "PER"), ("Trump", "PER"), ("Mexican", "NORP"), ("Claudia Sheinbaum", "PER"), ("Sheinbaum", "PER"), ("Mr. Trump", "PER")],
+        &[
+            ("Donald Trump", "PER"),
+            ("Trump", "PER"),
+            ("Mexican", "NORP"),
+            ("Claudia Sheinbaum", "PER"),
+            ("Sheinbaum", "PER"),
+            ("Mr. Trump", "PER"),
+        ],
     );
     assert_eq!(
         ids(&d),
-        vec!["per:donald-trump", "per:donald-trump", "gpe:mexico", "per:claudia-sheinbaum", "per:claudia-sheinbaum", "per:donald-trump"]
+        vec![
+            "per:donald-trump",
+            "per:donald-trump",
+            "gpe:mexico",
+            "per:claudia-sheinbaum",
+            "per:claudia-sheinbaum",
+            "per:donald-trump"
+        ]
     );
     let trump = actor(&d, "per:donald-trump");
     assert_eq!(trump.name, "Donald Trump");
@@ -75,14 +66,24 @@ fn a_short_form_seen_first_is_absorbed_by_the_later_full_name() {
 fn different_full_names_sharing_a_surname_stay_apart() {
     let d = resolve(
         "George Bush met George W. Bush in Texas. Hunter Biden and Joe Biden arrived. Biden spoke.",
-        &[("George Bush", "PER"), ("George W. Bush", "PER"), ("Texas", "GPE"), ("Hunter Biden", "PER"), ("Joe Biden", "PER"), ("Biden", "PER")],
+        &[
+            ("George Bush", "PER"),
+            ("George W. Bush", "PER"),
+            ("Texas", "GPE"),
+            ("Hunter Biden", "PER"),
+            ("Joe Biden", "PER"),
+            ("Biden", "PER"),
+        ],
     );
     assert_eq!(
         ids(&d),
         vec!["per:george-bush", "per:george-w-bush", "gpe:texas", "per:hunter-biden", "per:joe-biden", "per:joe-biden"]
     );
     // A bare surname seen before two full names is not merged into either.
-    let d = resolve("Biden spoke. Hunter Biden and Joe Biden arrived.", &[("Biden", "PER"), ("Hunter Biden", "PER"), ("Joe Biden", "PER")]);
+    let d = resolve(
+        "Biden spoke. Hunter Biden and Joe Biden arrived.",
+        &[("Biden", "PER"), ("Hunter Biden", "PER"), ("Joe Biden", "PER")],
+    );
     assert_eq!(ids(&d), vec!["per:biden", "per:hunter-biden", "per:joe-biden"]);
 }
 
@@ -91,7 +92,13 @@ fn parenthetical_acronyms_and_initials_become_aliases() {
     let d = resolve(
         "The Jalisco New Generation Cartel (Spanish abbr: CJNG) grew. CJNG fighters fled. The Drug Enforcement \
          Administration said DEA agents and NATO officials met.",
-        &[("Jalisco New Generation Cartel", "ORG"), ("CJNG", "ORG"), ("Drug Enforcement Administration", "ORG"), ("DEA", "ORG"), ("NATO", "ORG")],
+        &[
+            ("Jalisco New Generation Cartel", "ORG"),
+            ("CJNG", "ORG"),
+            ("Drug Enforcement Administration", "ORG"),
+            ("DEA", "ORG"),
+            ("NATO", "ORG"),
+        ],
     );
     assert_eq!(
         ids(&d),
@@ -105,7 +112,10 @@ fn parenthetical_acronyms_and_initials_become_aliases() {
     );
     assert_eq!(actor(&d, "org:jalisco-new-generation-cartel").aliases, vec!["CJNG"]);
     // Acronym first, full name later ("Agency" is a common misnomer for the DEA).
-    let d = resolve("DEA agents left. The Drug Enforcement Agency confirmed it.", &[("DEA", "ORG"), ("Drug Enforcement Agency", "ORG")]);
+    let d = resolve(
+        "DEA agents left. The Drug Enforcement Agency confirmed it.",
+        &[("DEA", "ORG"), ("Drug Enforcement Agency", "ORG")],
+    );
     assert_eq!(ids(&d), vec!["org:drug-enforcement-agency", "org:drug-enforcement-agency"]);
     // Plain parentheses around a non-acronym do not create aliases.
     let d = resolve("The Sinaloa Cartel (based in Culiacan) grew.", &[("Sinaloa Cartel", "ORG")]);
@@ -118,15 +128,31 @@ fn countries_demonyms_and_variants_resolve_to_one_country() {
         "The US and the U.S. Army, the United States, America and American troops. Mexicans and the Mexican \
          navy watched Venezuela's coast. Venezuelan officials and Texas officials met.",
         &[
-            ("US", "GPE"), ("U.S.", "GPE"), ("United States", "GPE"), ("America", "GPE"), ("American", "NORP"),
-            ("Mexicans", "NORP"), ("Mexican", "NORP"), ("Venezuela's", "GPE"), ("Venezuelan", "NORP"), ("Texas", "GPE"),
+            ("US", "GPE"),
+            ("U.S.", "GPE"),
+            ("United States", "GPE"),
+            ("America", "GPE"),
+            ("American", "NORP"),
+            ("Mexicans", "NORP"),
+            ("Mexican", "NORP"),
+            ("Venezuela's", "GPE"),
+            ("Venezuelan", "NORP"),
+            ("Texas", "GPE"),
         ],
     );
     assert_eq!(
         ids(&d),
         vec![
-            "gpe:united-states", "gpe:united-states", "gpe:united-states", "gpe:united-states", "gpe:united-states",
-            "gpe:mexico", "gpe:mexico", "gpe:venezuela", "gpe:venezuela", "gpe:texas"
+            "gpe:united-states",
+            "gpe:united-states",
+            "gpe:united-states",
+            "gpe:united-states",
+            "gpe:united-states",
+            "gpe:mexico",
+            "gpe:mexico",
+            "gpe:venezuela",
+            "gpe:venezuela",
+            "gpe:texas"
         ]
     );
     assert_eq!(actor(&d, "gpe:united-states").name, "United States");
@@ -206,7 +232,10 @@ fn aliases_file_pins_and_splits_actors_and_reports_bad_rows() {
 
     std::fs::write(&path, "alias,canonical,type\n,Nobody,PER\nX,Y,ANIMAL\nok,Fine,ORG\n").unwrap();
     let err = AliasTable::from_csv(&path).err().expect("invalid rows must be rejected").to_string();
-    assert!(err.contains("2 invalid row(s)") && err.contains("line 2") && err.contains("line 3") && err.contains("ANIMAL"), "{err}");
+    assert!(
+        err.contains("2 invalid row(s)") && err.contains("line 2") && err.contains("line 3") && err.contains("ANIMAL"),
+        "{err}"
+    );
     std::fs::write(&path, "name,target\nx,y\n").unwrap();
     assert!(AliasTable::from_csv(&path).err().expect("bad header").to_string().contains("alias,canonical"));
 }

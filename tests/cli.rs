@@ -65,7 +65,16 @@ fn every_record_is_accounted_for_in_documents_or_errors() {
     let ids: Vec<&str> = docs.iter().map(|r| &r[0]).collect();
     assert_eq!(
         ids,
-        vec!["empty.txt", "csv-1", "csv-3", "good.txt", "sub/latin1.txt", "a", "b", &format!("{}:7", corpus.join("wire.jsonl").display())],
+        vec![
+            "empty.txt",
+            "csv-1",
+            "csv-3",
+            "good.txt",
+            "sub/latin1.txt",
+            "a",
+            "b",
+            &format!("{}:7", corpus.join("wire.jsonl").display())
+        ],
         "documents in input order (directory walked sorted)"
     );
     let flags: Vec<(&str, &str)> = docs.iter().map(|r| (&r[0], &r[9])).filter(|(_, f)| !f.is_empty()).collect();
@@ -74,7 +83,13 @@ fn every_record_is_accounted_for_in_documents_or_errors() {
     let errors = csv_rows(&out.join("errors.csv"));
     let kinds: Vec<(String, String, String)> = errors
         .iter()
-        .map(|r| (Path::new(&r[0]).file_name().unwrap().to_string_lossy().into_owned(), r[1].to_string(), r[4 - 1].to_string()))
+        .map(|r| {
+            (
+                Path::new(&r[0]).file_name().unwrap().to_string_lossy().into_owned(),
+                r[1].to_string(),
+                r[4 - 1].to_string(),
+            )
+        })
         .collect();
     let expect = |f: &str, l: &str, k: &str| (f.to_string(), l.to_string(), k.to_string());
     assert_eq!(
@@ -170,7 +185,14 @@ fn existing_outputs_are_replaced() {
     std::fs::write(out.join("mentions.csv"), "stale").unwrap();
     let input = tmp.path().join("a.txt");
     std::fs::write(&input, "Ana Bell spoke.").unwrap();
-    actorlens().args(["extract", "--quiet", "--out"]).arg(&out).arg(&input).arg("--ner-model").arg(common::case_model()).assert().success();
+    actorlens()
+        .args(["extract", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .arg("--ner-model")
+        .arg(common::case_model())
+        .assert()
+        .success();
     assert!(read(&out.join("mentions.csv")).starts_with("doc_id,mention_id"));
 }
 
@@ -194,8 +216,18 @@ fn help_explains_every_flag() {
     let out = actorlens().args(["extract", "--help"]).assert().success();
     let help = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     for flag in [
-        "--out", "--ner-model", "--device", "--batch-size", "--max-length", "--threads", "--format", "--id-field",
-        "--text-field", "--stdin-format", "--chunk-size", "--quiet",
+        "--out",
+        "--ner-model",
+        "--device",
+        "--batch-size",
+        "--max-length",
+        "--threads",
+        "--format",
+        "--id-field",
+        "--text-field",
+        "--stdin-format",
+        "--chunk-size",
+        "--quiet",
     ] {
         assert!(help.contains(flag), "extract --help lacks {flag}");
     }
@@ -206,4 +238,55 @@ fn help_explains_every_flag() {
 #[test]
 fn bad_flags_exit_2() {
     actorlens().args(["extract", "--out", "x", "--batch-size", "zero", "y"]).assert().code(2);
+}
+
+#[test]
+fn actor_and_tone_tables_are_written_with_transformer_options() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("a.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\": \"1\", \"text\": \"Ana Bell praised Carl Diaz. Bell left.\"}\n{\"id\": \"2\", \"text\": \"Ana Bell condemned Eve Ford.\"}\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    actorlens()
+        .args(["extract", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .arg("--ner-model")
+        .arg(common::case_model())
+        .arg("--sentiment-model")
+        .arg(common::sentiment_model())
+        .arg("--stance-model")
+        .arg(common::nli_model())
+        .assert()
+        .success();
+    let actors = csv_rows(&out.join("actors.csv"));
+    let ids: Vec<(&str, &str, &str)> = actors.iter().map(|r| (&r[0], &r[1], &r[6])).collect();
+    assert_eq!(
+        ids,
+        vec![
+            ("1", "per:ana-bell", "2"),
+            ("1", "per:carl-diaz", "1"),
+            ("2", "per:ana-bell", "1"),
+            ("2", "per:eve-ford", "1")
+        ]
+    );
+    let corpus = csv_rows(&out.join("corpus_actors.csv"));
+    let bell = corpus.iter().find(|r| &r[0] == "per:ana-bell").unwrap();
+    assert_eq!((&bell[3], &bell[4], &bell[5]), ("2", "3", "Bell"));
+    let mentions = csv_rows(&out.join("mentions.csv"));
+    assert!(mentions.iter().all(|r| r[11].starts_with("per:")));
+    let stances = csv_rows(&out.join("stances.csv"));
+    let rows: Vec<(&str, &str, &str, &str)> = stances.iter().map(|r| (&r[0], &r[1], &r[2], &r[3])).collect();
+    assert_eq!(
+        rows,
+        vec![("1", "per:ana-bell", "per:carl-diaz", "favour"), ("2", "per:ana-bell", "per:eve-ford", "against")]
+    );
+    assert_eq!(csv_rows(&out.join("sentences.csv")).len(), 3);
+    let docs = csv_rows(&out.join("documents.csv"));
+    assert!(docs.iter().all(|r| ["positive", "negative", "neutral"].contains(&&r[15])));
+    let manifest: serde_json::Value = serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
+    assert!(manifest["model"]["stance"].as_str().unwrap().starts_with("zero-shot:"));
 }

@@ -14,9 +14,60 @@ use std::sync::OnceLock;
 use tch::{nn, Device, Kind, Tensor};
 
 const VOCAB: &[&str] = &[
-    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "us", "let", "go", "met", "in", "and", "said", "president", "##s",
-    ".", ",", "!", "?", "'", "\"", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r",
-    "s", "t", "u", "v", "w", "x", "y", "z", "##a", "##e", "##i", "##o", "##n", "##r", "##t",
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "the",
+    "us",
+    "let",
+    "go",
+    "met",
+    "in",
+    "and",
+    "said",
+    "president",
+    "##s",
+    ".",
+    ",",
+    "!",
+    "?",
+    "'",
+    "\"",
+    "a",
+    "b",
+    "c",
+    "d",
+    "e",
+    "f",
+    "g",
+    "h",
+    "i",
+    "j",
+    "k",
+    "l",
+    "m",
+    "n",
+    "o",
+    "p",
+    "q",
+    "r",
+    "s",
+    "t",
+    "u",
+    "v",
+    "w",
+    "x",
+    "y",
+    "z",
+    "##a",
+    "##e",
+    "##i",
+    "##o",
+    "##n",
+    "##r",
+    "##t",
 ];
 
 fn config(max_pos: i64) -> BertConfig {
@@ -76,18 +127,33 @@ pub fn write_case_model(dir: &Path, max_pos: i64) {
         }
     });
     let tt = Tensor::zeros([2, 8], (Kind::Float, Device::Cpu));
-    let tt = tt.index_put(&[Some(Tensor::from_slice(&[0i64, 0, 1, 1])), Some(Tensor::from_slice(&[0i64, 1, 0, 1]))], &Tensor::from_slice(&[1f32, -1., -1., 1.]), false);
+    let tt = tt.index_put(
+        &[Some(Tensor::from_slice(&[0i64, 0, 1, 1])), Some(Tensor::from_slice(&[0i64, 1, 0, 1]))],
+        &Tensor::from_slice(&[1f32, -1., -1., 1.]),
+        false,
+    );
     set(&vs, "bert.embeddings.token_type_embeddings.weight", tt);
     // After LayerNorm h = [2,-2,0..] (lowercase) or [-2,2,0..] (capitalised).
     let w = Tensor::zeros([3, 8], (Kind::Float, Device::Cpu));
-    let w = w.index_put(&[Some(Tensor::from_slice(&[0i64, 1, 2])), Some(Tensor::from_slice(&[0i64, 1, 1]))], &Tensor::from_slice(&[2f32, 1., 2.]), false);
+    let w = w.index_put(
+        &[Some(Tensor::from_slice(&[0i64, 1, 2])), Some(Tensor::from_slice(&[0i64, 1, 1]))],
+        &Tensor::from_slice(&[2f32, 1., 2.]),
+        false,
+    );
     set(&vs, "classifier.weight", w);
     vs.save(dir.join("model.safetensors")).unwrap();
-    write_config(dir, &cfg, Some(serde_json::json!({"token_types": "case_flag", "decoding": "bio_viterbi", "label_scheme": "BIO"})));
+    write_config(
+        dir,
+        &cfg,
+        Some(serde_json::json!({"token_types": "case_flag", "decoding": "bio_viterbi", "label_scheme": "BIO"})),
+    );
     // tokenizer.json, built with the tokenizers crate (exercises the tokenizer.json path).
     let vocab = dir.join("vocab.txt");
     std::fs::write(&vocab, VOCAB.join("\n") + "\n").unwrap();
-    let wp = tokenizers::models::wordpiece::WordPiece::from_file(&vocab.to_string_lossy()).unk_token("[UNK]".into()).build().unwrap();
+    let wp = tokenizers::models::wordpiece::WordPiece::from_file(&vocab.to_string_lossy())
+        .unk_token("[UNK]".into())
+        .build()
+        .unwrap();
     let mut tok = tokenizers::Tokenizer::new(wp);
     tok.with_normalizer(Some(tokenizers::normalizers::bert::BertNormalizer::new(true, true, Some(true), true)));
     tok.with_pre_tokenizer(Some(tokenizers::pre_tokenizers::bert::BertPreTokenizer));
@@ -128,4 +194,67 @@ pub fn case_model_short() -> PathBuf {
 
 pub fn random_model() -> PathBuf {
     fixtures_root().join("random")
+}
+
+/// A tiny random BERT sequence classifier (pooler + classifier) for the rust-bert pipelines:
+/// 2 labels for sentiment, 3 NLI labels (entailment last) for zero-shot stance.
+pub fn write_seq_model(dir: &Path, labels: &[&str], max_pos: i64) {
+    std::fs::create_dir_all(dir).unwrap();
+    tch::manual_seed(11);
+    let mut cfg = config(max_pos);
+    let id2label: HashMap<i64, String> = labels.iter().enumerate().map(|(i, l)| (i as i64, l.to_string())).collect();
+    cfg.label2id = Some(id2label.iter().map(|(k, v)| (v.clone(), *k)).collect());
+    cfg.id2label = Some(id2label);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let _model = rust_bert::bert::BertForSequenceClassification::new(vs.root(), &cfg).unwrap();
+    vs.save(dir.join("model.safetensors")).unwrap();
+    write_config(dir, &cfg, None);
+    std::fs::write(dir.join("vocab.txt"), VOCAB.join("\n") + "\n").unwrap();
+    std::fs::write(dir.join("tokenizer_config.json"), "{\"do_lower_case\": true}").unwrap();
+}
+
+pub fn sentiment_model() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        let p = fixtures_root().join("sentiment");
+        write_seq_model(&p, &["NEGATIVE", "POSITIVE"], 32);
+        p
+    })
+    .clone()
+}
+
+pub fn nli_model() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        let p = fixtures_root().join("nli");
+        write_seq_model(&p, &["contradiction", "neutral", "entailment"], 64);
+        p
+    })
+    .clone()
+}
+
+/// A document whose mentions are the given (surface, type) pairs, found in text order.
+pub fn doc_with(text: &str, ents: &[(&str, &str)]) -> actorlens::Document {
+    use actorlens::document::{Document, Mention, Meta, Origin};
+    let mut d = Document::new("d".into(), Origin::default(), Meta::default(), text.into(), vec![], String::new());
+    actorlens::segment::segment(&mut d);
+    let mut from = 0;
+    for (surface, kind) in ents {
+        let pos = from + d.text[from..].find(surface).unwrap_or_else(|| panic!("{surface} not in text after {from}"));
+        let end = pos + surface.len();
+        let sentence_idx = d.sentences.iter().position(|s| s.span.start_byte <= pos && pos < s.span.end_byte).unwrap();
+        let m = Mention {
+            mention_id: d.mentions.len(),
+            sentence_idx,
+            span: d.span(pos, end),
+            text: surface.to_string(),
+            label: kind.to_string(),
+            kind: kind.to_string(),
+            score: 1.0,
+            actor_id: None,
+        };
+        d.mentions.push(m);
+        from = end;
+    }
+    d
 }
