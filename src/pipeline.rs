@@ -47,6 +47,17 @@ pub struct Counts {
     pub empty_documents: usize,
 }
 
+/// Seconds spent in each stage (wall clock, all chunks).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StageSeconds {
+    pub ingest: f64,
+    pub segment: f64,
+    pub ner: f64,
+    pub actors: f64,
+    pub tone: f64,
+    pub sink: f64,
+}
+
 #[derive(Debug, Serialize)]
 struct ModelInfo {
     name: String,
@@ -66,6 +77,7 @@ struct Manifest<'a> {
     started_at: String,
     finished_at: String,
     elapsed_seconds: f64,
+    stage_seconds: &'a StageSeconds,
     words_per_second: f64,
     threads: usize,
     batch_size: usize,
@@ -73,6 +85,7 @@ struct Manifest<'a> {
 
 pub struct Summary {
     pub counts: Counts,
+    pub stages: StageSeconds,
     pub elapsed_seconds: f64,
     pub out: PathBuf,
 }
@@ -201,7 +214,9 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
     let bar = progress_bar(&job.inputs, job.progress);
     let mut ingest = Ingest::new(&job.inputs, job.ingest.clone());
     let mut corpus_actors = CorpusActors::default();
+    let mut stages = StageSeconds::default();
     loop {
+        let mut t = Instant::now();
         let mut docs: Vec<Document> = Vec::with_capacity(job.chunk_size);
         let mut errors: Vec<ErrorRow> = Vec::new();
         for rec in ingest.by_ref() {
@@ -216,13 +231,24 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
         if docs.is_empty() && errors.is_empty() {
             break;
         }
+        // Wall time per stage, summed over chunks, for the manifest (where does the time go).
+        let mut lap = |slot: &mut f64| {
+            *slot += t.elapsed().as_secs_f64();
+            t = Instant::now();
+        };
+        lap(&mut stages.ingest);
         docs.par_iter_mut().for_each(segment::segment);
+        lap(&mut stages.segment);
         job.recognizer.recognize(&mut docs)?;
+        lap(&mut stages.ner);
         let resolver = &job.actors;
         docs.par_iter_mut().for_each(|d| resolver.resolve(d));
+        lap(&mut stages.actors);
         job.tone.run(&mut docs)?;
+        lap(&mut stages.tone);
         out.write_documents(&docs)?;
         out.write_errors(&errors)?;
+        lap(&mut stages.sink);
         for d in &docs {
             counts.documents += 1;
             counts.sentences += d.sentences.len();
@@ -264,10 +290,11 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         elapsed_seconds: elapsed,
+        stage_seconds: &stages,
         words_per_second: counts.words as f64 / elapsed.max(1e-9),
         threads: job.threads,
         batch_size: job.batch_size,
     };
     sink::write_json_atomic(&dir.join("manifest.json"), &manifest)?;
-    Ok(Summary { counts, elapsed_seconds: elapsed, out: dir })
+    Ok(Summary { counts, stages, elapsed_seconds: elapsed, out: dir })
 }
