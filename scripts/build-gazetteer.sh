@@ -17,10 +17,12 @@ for c in json.load(open(src, encoding="utf-8")):
     demonyms = sorted({d for d in (eng.get("m"), eng.get("f")) if d})
     # Two-letter codes (MX, US...) are kept: they only match all-caps GPE mentions.
     names = sorted({c["name"]["official"], *c.get("altSpellings", [])} - {c["name"]["common"]})
-    rows.append((c["cca3"], c["name"]["common"], "|".join(names), "|".join(demonyms)))
+    # Sovereign states win shared demonyms ("French": France, not the French Southern Lands).
+    sovereign = "1" if c.get("unMember") or c.get("independent") else "0"
+    rows.append((c["cca3"], c["name"]["common"], "|".join(names), "|".join(demonyms), sovereign))
 rows.sort()
 with open(out, "w", encoding="utf-8") as f:
-    f.write(f"# countries from npm world-countries@{version} (ODbL-1.0, see LICENSE.md): cca3, common name, other names, English demonyms\n")
+    f.write(f"# countries from npm world-countries@{version} (ODbL-1.0, see LICENSE.md): cca3, common name, other names, English demonyms, sovereign (1/0)\n")
     for r in rows:
         f.write("\t".join(r) + "\n")
 print(f"{len(rows)} countries -> {out}")

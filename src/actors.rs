@@ -104,6 +104,7 @@ fn gazetteer() -> &'static Gazetteer {
             titles: Vec::new(),
         };
         let mut by_cca3 = HashMap::new();
+        let mut demonym_owner_sovereign: HashMap<usize, bool> = HashMap::new();
         let rows = COUNTRIES.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
         for line in rows {
             let cols: Vec<&str> = line.split('\t').collect();
@@ -120,22 +121,26 @@ fn gazetteer() -> &'static Gazetteer {
                     g.by_name.entry(key(alt)).or_insert(idx);
                 }
             }
+            let sovereign = cols.get(4).is_some_and(|f| *f == "1");
             for dem in cols.get(3).copied().unwrap_or("").split('|').filter(|a| !a.is_empty()) {
-                // First country (by cca3) wins a shared demonym; "American" is settled below.
-                g.by_demonym.entry(key(dem)).or_insert(idx);
-                g.by_demonym.entry(format!("{}s", key(dem))).or_insert(idx);
+                for k in [key(dem), format!("{}s", key(dem))] {
+                    // A sovereign state wins a shared demonym ("French": France, not the French
+                    // Southern Lands); otherwise the first by cca3.
+                    match g.by_demonym.get(&k) {
+                        Some(&prev) if !sovereign || demonym_owner_sovereign.get(&prev).copied().unwrap_or(false) => {}
+                        _ => {
+                            g.by_demonym.insert(k, idx);
+                        }
+                    }
+                }
             }
+            demonym_owner_sovereign.insert(idx, sovereign);
         }
         for line in EXTRA_NAMES.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
             if let Some((cca3, name)) = line.split_once('\t') {
                 if let Some(&idx) = by_cca3.get(cca3) {
                     g.by_name.insert(key(name), idx);
                 }
-            }
-        }
-        if let Some(&usa) = by_cca3.get("USA") {
-            for d in ["american", "americans"] {
-                g.by_demonym.insert(d.into(), usa);
             }
         }
         let mut titles: Vec<(Vec<String>, String)> = TITLES
@@ -480,14 +485,22 @@ impl<'a> Builder<'a> {
     fn resolve_person(&self, toks: &[String]) -> Option<usize> {
         if toks.len() == 1 {
             let t = &toks[0];
-            // Surname first, then first name, of the most recent full name.
-            return self
-                .latest(|d| d.kind == "PER" && d.owner.is_none() && d.full_names().any(|f| f.last() == Some(t)))
-                .or_else(|| {
-                    self.latest(|d| {
-                        d.kind == "PER" && d.owner.is_none() && d.full_names().any(|f| f.first() == Some(t))
-                    })
-                });
+            // Surname first, then first name, then a middle name that is a name in its own
+            // right ("Lula" in "Luiz Inácio Lula da Silva"), of the most recent full name.
+            const PARTICLES: &[&str] = &[
+                "da", "de", "del", "der", "den", "van", "von", "la", "le", "di", "du", "bin", "al", "el", "dos", "das",
+            ];
+            let person = |pred: &dyn Fn(&[String]) -> bool| {
+                self.latest(|d| d.kind == "PER" && d.owner.is_none() && d.full_names().any(|f| pred(&f)))
+            };
+            let middle_ok = t.chars().count() >= 3 && !PARTICLES.contains(&t.as_str());
+            return person(&|f| f.last() == Some(t)).or_else(|| person(&|f| f.first() == Some(t))).or_else(|| {
+                if middle_ok {
+                    person(&|f| f.contains(t))
+                } else {
+                    None
+                }
+            });
         }
         // "Lopez Obrador" after "Andres Manuel Lopez Obrador": a proper token suffix.
         self.latest(|d| {
@@ -544,6 +557,22 @@ impl<'a> Builder<'a> {
         None
     }
 
+    /// A known ORG/PER name (longer than `surface`) that the text starting at a mention spells
+    /// out, compared word by word, case-insensitively.
+    fn continues_into(&self, rest: &str, surface: &str) -> Option<usize> {
+        let n = key(surface).split(' ').count();
+        let ahead: Vec<String> = rest.split_whitespace().take(8).map(key).collect();
+        self.roots().into_iter().find(|&i| {
+            let d = &self.drafts[i];
+            matches!(d.kind.as_str(), "ORG" | "PER")
+                && d.owner.is_none()
+                && d.keys().any(|k| {
+                    let ks: Vec<&str> = k.split(' ').collect();
+                    ks.len() > n && ks.len() <= ahead.len() && ks.iter().zip(&ahead).all(|(a, b)| *a == b.as_str())
+                })
+        })
+    }
+
     /// The ORG actor for "<owner> <word>", linked to the owner.
     fn government(&mut self, owner: usize, word: &str, surface: &str, first_char: usize, seen: usize) -> usize {
         let owner = self.find(owner);
@@ -578,6 +607,16 @@ impl ActorResolver {
             let surface = clean_surface(&m.text);
             if key(&surface).is_empty() {
                 continue;
+            }
+            // A mention cut short by the model ("European" in "European Commission President")
+            // joins the known actor whose name the text continues into.
+            if matches!(m.kind.as_str(), "NORP" | "GPE" | "ORG") {
+                if let Some(i) = b.continues_into(&doc.text[m.span.start_byte..], &surface) {
+                    b.drafts[i].n_mentions += 1;
+                    b.drafts[i].last_seen = mi;
+                    assigned[mi] = Some(i);
+                    continue;
+                }
             }
             let (mut roles, name) = if m.kind == "PER" { g.strip_titles(&surface) } else { (vec![], surface.clone()) };
             if m.kind == "PER" {
@@ -790,6 +829,7 @@ mod tests {
             assert_eq!(name(s).as_deref(), Some("United States"), "{s}");
         }
         assert_eq!(name("Mexicans").as_deref(), Some("Mexico"));
+        assert_eq!(name("French").as_deref(), Some("France"), "sovereign states win shared demonyms");
         assert_eq!(name("Venezuelan").as_deref(), Some("Venezuela"));
         assert_eq!(name("us"), None, "lower-case codes are not countries");
         assert_eq!(name("Texas"), None);

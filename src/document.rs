@@ -90,6 +90,37 @@ pub struct Actor {
     pub stance_evidence: Vec<usize>,
 }
 
+/// One claimed action: who did what to whom, according to whom (`actions` stage).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Action {
+    /// 0-based within the document.
+    pub action_id: usize,
+    pub sentence_idx: usize,
+    pub agent_actor_id: Option<String>,
+    pub agent_text: Option<String>,
+    /// As written, with auxiliaries, negation, adverbs and particles: "absolutely ruled out".
+    pub predicate: String,
+    /// Lemma with particle: "rule out".
+    pub verb_lemma: String,
+    pub target_actor_id: Option<String>,
+    pub target_text: Option<String>,
+    /// Who says so: the speaker of reported speech or the "according to" source.
+    pub source_actor_id: Option<String>,
+    pub source_text: Option<String>,
+    pub negated: bool,
+    /// `hedged` (would/could/may/might/should/can) or `asserted`.
+    pub modality: String,
+    pub is_quote: bool,
+    /// PLOVER-style category (REJECT, ACCUSE, ...; OTHER when the verb is not in the lexicon).
+    pub category: String,
+    /// verbal_cooperation, material_cooperation, verbal_conflict, material_conflict, or empty.
+    pub quad_class: String,
+    /// Evidence span (agent, predicate and target) in chars.
+    pub start_char: usize,
+    pub end_char: usize,
+    pub confidence: f64,
+}
+
 /// Sentiment of one sentence.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Default)]
 pub struct Polarity {
@@ -167,6 +198,7 @@ pub struct Document {
     pub sentence_tone: Vec<SentenceTone>,
     pub tone: Option<DocumentTone>,
     pub stances: Vec<Stance>,
+    pub actions: Vec<Action>,
     #[serde(skip)]
     char_starts: Vec<u32>,
 }
@@ -201,6 +233,7 @@ impl Document {
             sentence_tone: Vec::new(),
             tone: None,
             stances: Vec::new(),
+            actions: Vec::new(),
             char_starts,
         }
     }

@@ -32,6 +32,12 @@ pub const ACTOR_COLUMNS: &[&str] = &[
     "sentiment_mean", "stance", "stance_score", "stance_evidence",
 ];
 #[rustfmt::skip]
+pub const ACTION_COLUMNS: &[&str] = &[
+    "doc_id", "action_id", "sentence_idx", "agent_actor_id", "agent_text", "predicate", "verb_lemma", "target_actor_id",
+    "target_text", "source_actor_id", "source_text", "negated", "modality", "is_quote", "category", "quad_class",
+    "start_char", "end_char", "confidence",
+];
+#[rustfmt::skip]
 pub const SENTENCE_COLUMNS: &[&str] = &[
     "doc_id", "sentence_idx", "start_char", "end_char", "start_byte", "end_byte", "sentiment", "compound", "pos", "neg",
     "neu",
@@ -78,6 +84,7 @@ pub struct OutputDir {
     actors: Option<Pending<csv::Writer<BufWriter<File>>>>,
     sentences: Option<Pending<csv::Writer<BufWriter<File>>>>,
     stances: Option<Pending<csv::Writer<BufWriter<File>>>>,
+    actions: Option<Pending<csv::Writer<BufWriter<File>>>>,
     corpus_actors: Option<Pending<csv::Writer<BufWriter<File>>>>,
     errors: Pending<csv::Writer<BufWriter<File>>>,
     jsonl: Option<Pending<BufWriter<File>>>,
@@ -102,6 +109,7 @@ impl OutputDir {
         let actors = csv.then(|| csv_file(dir, "actors.csv", ACTOR_COLUMNS)).transpose()?;
         let sentences = csv.then(|| csv_file(dir, "sentences.csv", SENTENCE_COLUMNS)).transpose()?;
         let stances = csv.then(|| csv_file(dir, "stances.csv", STANCE_COLUMNS)).transpose()?;
+        let actions = csv.then(|| csv_file(dir, "actions.csv", ACTION_COLUMNS)).transpose()?;
         let corpus_actors = csv.then(|| csv_file(dir, "corpus_actors.csv", CORPUS_ACTOR_COLUMNS)).transpose()?;
         let errors = csv_file(dir, "errors.csv", ERROR_COLUMNS)?;
         let jsonl = if formats.contains(&OutputFormat::Jsonl) {
@@ -110,7 +118,18 @@ impl OutputDir {
         } else {
             None
         };
-        Ok(OutputDir { dir: dir.into(), documents, mentions, actors, sentences, stances, corpus_actors, errors, jsonl })
+        Ok(OutputDir {
+            dir: dir.into(),
+            documents,
+            mentions,
+            actors,
+            sentences,
+            stances,
+            actions,
+            corpus_actors,
+            errors,
+            jsonl,
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -204,6 +223,35 @@ impl OutputDir {
                         .map_err(|x| e(x.to_string()))?;
                 }
             }
+            if let Some(p) = self.actions.as_mut() {
+                let e = out_err(&p.final_path);
+                let o = |x: &Option<String>| x.clone().unwrap_or_default();
+                for a in &doc.actions {
+                    p.writer
+                        .write_record([
+                            doc.doc_id.clone(),
+                            a.action_id.to_string(),
+                            a.sentence_idx.to_string(),
+                            o(&a.agent_actor_id),
+                            o(&a.agent_text),
+                            a.predicate.clone(),
+                            a.verb_lemma.clone(),
+                            o(&a.target_actor_id),
+                            o(&a.target_text),
+                            o(&a.source_actor_id),
+                            o(&a.source_text),
+                            a.negated.to_string(),
+                            a.modality.clone(),
+                            a.is_quote.to_string(),
+                            a.category.clone(),
+                            a.quad_class.clone(),
+                            a.start_char.to_string(),
+                            a.end_char.to_string(),
+                            format!("{:.2}", a.confidence),
+                        ])
+                        .map_err(|x| e(x.to_string()))?;
+                }
+            }
             if let Some(p) = self.jsonl.as_mut() {
                 let e = out_err(&p.final_path);
                 serde_json::to_writer(&mut p.writer, &DocumentJson::new(doc)).map_err(|x| e(x.to_string()))?;
@@ -255,7 +303,10 @@ impl OutputDir {
         if let Some(p) = self.documents {
             commit_csv(p)?;
         }
-        for p in [self.mentions, self.actors, self.sentences, self.stances, self.corpus_actors].into_iter().flatten() {
+        for p in [self.mentions, self.actors, self.sentences, self.stances, self.actions, self.corpus_actors]
+            .into_iter()
+            .flatten()
+        {
             commit_csv(p)?;
         }
         commit_csv(self.errors)?;
@@ -343,6 +394,7 @@ struct DocumentJson<'a> {
     sentiment_score: Option<f64>,
     sentence_tone: &'a [crate::document::SentenceTone],
     stances: &'a [crate::document::Stance],
+    actions: &'a [crate::document::Action],
 }
 
 impl<'a> DocumentJson<'a> {
@@ -370,6 +422,7 @@ impl<'a> DocumentJson<'a> {
             sentiment_score: doc.tone.as_ref().map(|t| t.sentiment_score),
             sentence_tone: &doc.sentence_tone,
             stances: &doc.stances,
+            actions: &doc.actions,
         }
     }
 }

@@ -541,6 +541,38 @@ impl ToneStage {
                 });
             }
         }
+        // Claimed actions, when that stage ran, give the better-founded rows: drop cue rows they cover.
+        let mut action_rows: Vec<Stance> = Vec::new();
+        for a in &doc.actions {
+            let (Some(src), Some(tgt)) = (&a.agent_actor_id, &a.target_actor_id) else { continue };
+            if src == tgt {
+                continue;
+            }
+            let (stance, score) = match (stance_of_category(&a.category), a.negated) {
+                (Some("favour"), false) => ("favour", 1.0),
+                (Some("favour"), true) => ("against", -0.5),
+                (Some("against"), false) => ("against", -1.0),
+                _ => continue,
+            };
+            action_rows.push(Stance {
+                source_actor_id: src.clone(),
+                target_actor_id: tgt.clone(),
+                stance: stance.into(),
+                score,
+                evidence_action_id: Some(a.action_id.to_string()),
+                evidence_sentence_idx: a.sentence_idx,
+                cue: a.predicate.clone(),
+            });
+        }
+        stance_rows.retain(|r| {
+            !action_rows.iter().any(|a| {
+                a.source_actor_id == r.source_actor_id
+                    && a.target_actor_id == r.target_actor_id
+                    && a.evidence_sentence_idx == r.evidence_sentence_idx
+            })
+        });
+        stance_rows.extend(action_rows);
+        stance_rows.sort_by_key(|r| r.evidence_sentence_idx);
         stance_rows.dedup_by(|a, b| {
             a.source_actor_id == b.source_actor_id
                 && a.target_actor_id == b.target_actor_id

@@ -239,3 +239,15 @@ fn aliases_file_pins_and_splits_actors_and_reports_bad_rows() {
     std::fs::write(&path, "name,target\nx,y\n").unwrap();
     assert!(AliasTable::from_csv(&path).err().expect("bad header").to_string().contains("alias,canonical"));
 }
+
+#[test]
+fn a_mention_cut_short_joins_the_actor_the_text_continues_into() {
+    let d = resolve(
+        "The European Commission met. European Commission President Ursula von der Leyen spoke.",
+        &[("European Commission", "ORG"), ("European", "NORP"), ("Ursula von der Leyen", "PER")],
+    );
+    assert_eq!(ids(&d), vec!["org:european-commission", "org:european-commission", "per:ursula-von-der-leyen"]);
+    // A demonym that does not continue into a known name is still the country.
+    let d = resolve("The European Commission met. European farmers protested.", &[("European Commission", "ORG"), ("European", "NORP")]);
+    assert_eq!(ids(&d)[1], "norp:european");
+}

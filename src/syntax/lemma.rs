@@ -108,8 +108,7 @@ impl Lemmatizer {
             let chars: Vec<char> = r.chars().collect();
             let e = edit(&chars, l);
             for len in (e.0 as usize)..=MAX_SUFFIX.min(chars.len()) {
-                *rc.entry(key(*u, &ending(&chars, len))).or_default().entry(e.clone()).or_default() +=
-                    1;
+                *rc.entry(key(*u, &ending(&chars, len))).or_default().entry(e.clone()).or_default() += 1;
             }
         }
         let mut rules = HashMap::new();

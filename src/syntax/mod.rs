@@ -167,8 +167,7 @@ impl Syntax {
 
     /// Write the three model files into `dir` (created if needed).
     pub fn save(&self, dir: &Path) -> Result<(), SyntaxError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| SyntaxError::Io { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| SyntaxError::Io { path: dir.to_path_buf(), source })?;
         self.tagger.save(&dir.join(TAGGER_FILE))?;
         self.lemmatizer.save(&dir.join(LEMMA_FILE))?;
         self.parser.save(&dir.join(PARSER_FILE))?;

@@ -86,6 +86,24 @@ impl Weights {
         self.index.len()
     }
 
+    /// Copy without entries of magnitude below `thr` (and without features left empty).
+    pub fn pruned(&self, thr: f32) -> Weights {
+        let mut keys: Vec<&u64> = self.index.keys().collect();
+        keys.sort_unstable();
+        let mut index = IdMap::default();
+        let mut entries = Vec::new();
+        for k in keys {
+            let (s, l) = self.index[k];
+            let start = entries.len() as u32;
+            entries.extend(self.entries[s as usize..(s + l) as usize].iter().filter(|(_, w)| w.abs() >= thr));
+            let l = entries.len() as u32 - start;
+            if l > 0 {
+                index.insert(*k, (start, l));
+            }
+        }
+        Weights { n_classes: self.n_classes, index, entries }
+    }
+
     pub fn write(&self, w: &mut Writer) {
         w.u32(self.n_classes as u32);
         let mut keys: Vec<&u64> = self.index.keys().collect();
@@ -371,8 +389,7 @@ impl<'a> Reader<'a> {
 
 /// Read and inflate a model file; check the magic and the component kind.
 pub fn load_bytes(path: &Path, kind: &str) -> Result<Vec<u8>, SyntaxError> {
-    let f = std::fs::File::open(path)
-        .map_err(|source| SyntaxError::Io { path: path.to_path_buf(), source })?;
+    let f = std::fs::File::open(path).map_err(|source| SyntaxError::Io { path: path.to_path_buf(), source })?;
     let mut buf = Vec::new();
     flate2::read::GzDecoder::new(f)
         .take(MAX_INFLATED)

@@ -156,8 +156,7 @@ impl State {
             }
         };
         let val = |x: Option<usize>, left: bool| -> u64 {
-            x.map(|x| if left { self.lefts[x].len() } else { self.rights[x].len() }).unwrap_or(0)
-                as u64
+            x.map(|x| if left { self.lefts[x].len() } else { self.rights[x].len() }).unwrap_or(0) as u64
         };
         let w = |x: Option<usize>| x.map(|x| lx.w[x]).unwrap_or(NONE);
         let t = |x: Option<usize>| x.map(|x| lx.t[x]).unwrap_or(NONE);
@@ -244,8 +243,7 @@ fn label_features(lx: &Lex, heads: &[usize], kids: &[Vec<usize>], d: usize, out:
     let next = if d + 1 < n { lx.w[d + 1] } else { NONE };
     let ndk = kids[d].len().min(3) as u64;
     // position of d among h's children on its side (1 = nearest)
-    let pos = kids[h].iter().filter(|&&c| (c < h) == (d < h) && c.abs_diff(h) <= d.abs_diff(h)).count()
-        as u64;
+    let pos = kids[h].iter().filter(|&&c| (c < h) == (d < h) && c.abs_diff(h) <= d.abs_diff(h)).count() as u64;
     out.extend_from_slice(&[
         feat(100, 0, 0, 0),
         feat(101, wd, 0, 0),
@@ -359,6 +357,12 @@ impl Parser {
         st.heads
     }
 
+    /// Drop arc / label weights of magnitude below the thresholds.
+    pub fn prune(&mut self, arcs: f32, labels: f32) {
+        self.arcs = self.arcs.pruned(arcs);
+        self.labeller = self.labeller.pruned(labels);
+    }
+
     pub fn labels(&self) -> &[String] {
         &self.labels
     }
@@ -398,11 +402,8 @@ impl Parser {
         seed: u64,
         log: &mut dyn FnMut(String),
     ) -> Parser {
-        let mut labels: Vec<String> = sents
-            .iter()
-            .flat_map(|s| s.deprels.iter().cloned())
-            .filter(|l| l != "ROOT")
-            .collect();
+        let mut labels: Vec<String> =
+            sents.iter().flat_map(|s| s.deprels.iter().cloned()).filter(|l| l != "ROOT").collect();
         labels.sort();
         labels.dedup();
         let lexes: Vec<(Lex, Vec<usize>)> = sents
