@@ -15,28 +15,47 @@ def write(card_path, args, out, table):
     data = args.data
     ls = _load(os.path.join(data, "label_stats.json")) or {}
     tr = _load(os.path.join(data, "train.json")) or {}
+    tr2 = _load(os.path.join(data, "train2.json"))
     sp = out["speed"]
     bs = out["by_source"]
     size = sum(os.path.getsize(os.path.join(args.model, f)) for f in os.listdir(args.model)
                if os.path.isfile(os.path.join(args.model, f)))
     res = out["results"]
     hist = tr.get("history", [])
-    hist_rows = "\n".join(f"| {h['epoch']} | {h['step']}/{h['total_steps']} | {h['train_loss']} | {h['dev_f1']:.3f} | {h['train_minutes']} |"
-                          for h in hist) or "| – | – | – | – | – |"
+    hist_rows = "\n".join(f"| 1 | {h['epoch']} | {h['step']}/{h['total_steps']} | {h['train_loss']} | {h['dev_f1']:.3f} | {h['train_minutes']} |"
+                          for h in hist) or "| – | – | – | – | – | – |"
+    if tr2:
+        hist_rows += "\n" + "\n".join(
+            f"| 2 | {h['epoch']} | {h['step']}/{h['total_steps']} | {h['train_loss']} | {h['dev_f1']:.3f} | {h['train_minutes']} |"
+            for h in tr2.get("history", []))
+    stage2_txt = (f" Then **stage 2**: {tr2.get('epochs')} more epoch(s) continuing from the stage-1 model with peak lr "
+                  f"{tr2.get('lr')} (same warm-up/decay shape, shuffle seed {tr2.get('seed')}), {tr2.get('steps')} of "
+                  f"{tr2.get('planned_steps')} planned steps, {round(tr2.get('seconds', 0) / 60, 1)} min"
+                  + (" (time-limited by `TRAIN2_MAX_MIN`: the lr decay followed elapsed time and reached 0 early)"
+                     if tr2.get("stopped_early") else "") + "." if tr2 else "")
+    train_min = round((tr.get('seconds', 0) + (tr2 or {}).get('seconds', 0)) / 60, 1)
+    n_steps = tr.get('steps', 0) + (tr2 or {}).get('steps', 0)
+    n_epochs = float(tr.get('epochs') or 0) + float((tr2 or {}).get('epochs') or 0)
     split_rows = "\n".join(
         f"| {s} | {ls[s]['docs']} | {ls[s]['sents']} | {ls[s]['words']} | {ls[s]['ents']} |"
         for s in ("train", "dev", "test") if s in ls)
     bm = out.get("build_minutes")
     timing = (f"`make model` (from scratch, incl. venv creation and downloads) took **{bm} min** wall-clock on the build "
               f"machine (2 CPU cores, {tr.get('threads', 2)} torch threads, no GPU)"
-              if bm else "`make model` wall-clock time: not recorded by this run (model-eval run on its own)")
+              if bm else None)
+    note = os.path.join(data, "build_note.md")
+    if timing is None:
+        timing = (open(note, encoding="utf-8").read().strip() if os.path.exists(note)
+                  else "`make model` wall-clock time: not recorded by this run (model-eval run on its own)")
     stopped = (f" **Training was time-limited** (`TRAIN_MAX_MIN`): the linear lr decay followed elapsed time and reached 0 "
                f"after {tr.get('steps')} of the {tr.get('planned_steps')} planned steps "
                f"({tr.get('steps', 0) / max(1, tr.get('planned_steps', 1)) * float(tr.get('epochs') or 0):.2f} epochs)." if tr.get("stopped_early") else "")
+    notes_path = os.path.join(data, "card_notes.md")
+    notes = ("## Build notes\n\n" + open(notes_path, encoding="utf-8").read().strip() + "\n\n") if os.path.exists(notes_path) else ""
     labels_txt = ", ".join(f"{i}={l}" for i, l in enumerate(LABELS))
     text = f"""# actorlens default NER model (`models/default-ner/`)
 
-A 6-layer MiniLM BERT token classifier (22.7 M parameters, fp32 safetensors, {size / 1e6:.1f} MB in this folder)
+A 6-layer MiniLM BERT token classifier (22.6 M parameters, fp32 safetensors, {size / 1e6:.1f} MB in this folder)
 distilled from spaCy's `en_core_web_md` 3.8.0 named-entity recogniser on public-domain English
 text. It predicts the 18 OntoNotes 5 entity types with BIO tags. Built by `make model`
 (recipes in `training/`, see `training/Makefile.inc`); every input is a pinned package from a public
@@ -66,7 +85,7 @@ Throughput on the build machine ({sp['threads']} CPU threads): spaCy `en_core_we
 ({sp['student_words']} words in {sp['student_seconds']} s).
 
 Build time: {timing}. Teacher labelling: {ls.get('label_seconds', '?')} s; training:
-{round(tr.get('seconds', 0) / 60, 1)} min for {tr.get('epochs')} epochs ({tr.get('steps')} steps).{stopped}
+{train_min} min for {n_epochs:g} epochs ({n_steps} steps, both stages).{stopped}
 
 ## Inputs and licences
 
@@ -89,8 +108,8 @@ Brown press files (`BROWN_GENRES=abc`), split **by document**:
 
 * **test**: SOTU 2014–2021 (8 addresses) + every 10th Brown file (index % 10 == 0 of the sorted
   `ca01…cc17` list) – never used for training or model selection;
-* **dev**: SOTU 1927, 1967, 2007 + Brown files with index % 10 == 5 (per-epoch monitoring only,
-  up to 1 500 sentences);
+* **dev**: SOTU 1927, 1967, 2007 + Brown files with index % 10 == 5 (per-epoch monitoring and the
+  keep-stage-2 decision, up to 1 500 sentences);
 * **train**: everything else (SOTU 1900–2013, remaining Brown press files).
 
 Brown's tagged form is detokenised (`'' ``→ "`, no space before punctuation). Teacher labelling
@@ -129,8 +148,8 @@ The vocabulary is lowercase, so capitalisation – the strongest NER cue in Engl
 `token_type_id = 1` if the **original** (un-lowercased) text slice of that piece – via the
 tokenizer's offsets into the original string – contains at least one uppercase character
 (Python `any(c.isupper() for c in text[start:end])`), else 0. `[CLS]`, `[SEP]` and `[PAD]` get 0.
-Training, evaluation and inference must all do this; with all-zero token types the model loses
-most of its ORG/PERSON/GPE recall. (Pilot: +3 F1 overall, +11 F1 on ORG.)
+Training, evaluation and inference must all do this: the model never saw all-zero token types for
+capitalised words, so omitting the flag is out of distribution (not measured here). (Pilot: +3 F1 overall, +11 F1 on ORG.)
 
 ### Decoding (`actorlens.decoding = "bio_viterbi"`)
 
@@ -142,14 +161,14 @@ last char of its last word. (Pilot: +2 F1 over argmax; see the argmax column abo
 
 ## Training procedure
 
-`training/train.py`: AdamW (weight decay 0.01, none on biases/LayerNorm), peak lr {tr.get('lr')} with
+`training/train.py`, **stage 1**: AdamW (weight decay 0.01, none on biases/LayerNorm), peak lr {tr.get('lr')} with
 linear warm-up over 6 % of the steps and linear decay to 0, batch size {tr.get('batch_size')}, gradient
 clipping 1.0, dropout 0.1, length-bucketed batches (sorted by length with jitter, batch order shuffled,
 seed 13), {tr.get('epochs')} epochs over {tr.get('train_segments')} training inputs, cross-entropy on first pieces.
-The model is exported after every epoch.
+The model is exported after every epoch.{stage2_txt}
 
-| epoch | steps | train loss | dev F1 (vs teacher) | minutes |
-|---|---|---|---|---|
+| stage | epoch | steps | train loss (epoch mean) | dev F1 (vs teacher) | minutes (cumulative in stage) |
+|---|---|---|---|---|---|
 {hist_rows}
 
 ## Known weaknesses
@@ -166,7 +185,7 @@ The model is exported after every epoch.
 * Entities are whole BertPreTokenizer words: an entity can never start or end inside a word such
   as "U.S.-led" (split into U . S . - led) – spans inside hyphenated compounds follow the words.
 
-## How to rebuild
+{notes}## How to rebuild
 
 ```
 make model                 # from scratch: venv, downloads, corpus, labels, training, export, eval

@@ -37,6 +37,8 @@ def main():
                          "progress = max(step / total_steps, elapsed / (deadline - start)), so a slow "
                          "machine still ends with a fully decayed lr (fewer steps) instead of being cut off")
     ap.add_argument("--log", default=None, help="write training summary JSON here")
+    ap.add_argument("--init", default=None,
+                    help="continue from this exported model (second, low-lr stage) instead of the student")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed); random.seed(a.seed)
@@ -51,7 +53,7 @@ def main():
     data = encode_for_training(tok, train)
     print(f"[train] {len(train)} sentences -> {len(data)} segments, "
           f"{sum(len(x[0]) for x in data)} pieces, encoded in {time.time() - t0:.0f}s", flush=True)
-    model = load_model(a.student)
+    model = load_model(a.init or a.student)
     model.train()
     nd = ["bias", "LayerNorm.weight"]
     groups = [{"params": [p for n, p in model.named_parameters() if not any(x in n for x in nd)], "weight_decay": a.weight_decay},
@@ -121,6 +123,7 @@ def main():
         model.train()
     summary = {"train_sentences": len(train), "train_segments": len(data), "dev_sentences": len(dev),
                "epochs": a.epochs, "steps": step, "planned_steps": total, "stopped_early": stopped,
+               "init": "student" if not a.init else "continued", "seed": a.seed,
                "lr": a.lr, "batch_size": a.batch_size, "warmup": a.warmup, "threads": a.threads,
                "seconds": round(time.time() - t0, 1), "history": hist}
     if a.log:

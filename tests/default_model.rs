@@ -1,0 +1,111 @@
+//! The committed default model (models/default-ner) through the real pipeline: capitalisation,
+//! obvious entities in self-written news sentences, and the actors table of a news-style article.
+
+use actorlens::actors::ActorResolver;
+use actorlens::document::{Document, Meta, Origin};
+use actorlens::ner::{NerOptions, Recognizer, TransformerNer};
+use actorlens::segment;
+use std::sync::{Mutex, OnceLock};
+
+/// Tensors are `Send` but not `Sync`: share one loaded model between tests through a mutex.
+fn ner() -> std::sync::MutexGuard<'static, TransformerNer> {
+    static M: OnceLock<Mutex<TransformerNer>> = OnceLock::new();
+    let m = M.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default-ner");
+        Mutex::new(TransformerNer::load(&dir, NerOptions::default()).expect("the default model is committed in models/default-ner"))
+    });
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn run(text: &str) -> Document {
+    let mut d = Document::new("t".into(), Origin::default(), Meta::default(), text.into(), vec![], String::new());
+    segment::segment(&mut d);
+    let mut docs = vec![d];
+    ner().recognize(&mut docs).expect("recognize");
+    let mut d = docs.remove(0);
+    ActorResolver::default().resolve(&mut d);
+    d
+}
+
+fn ents(d: &Document) -> Vec<(String, String)> {
+    d.mentions.iter().map(|m| (m.text.clone(), m.kind.clone())).collect()
+}
+
+fn has(d: &Document, text: &str, kinds: &[&str]) -> bool {
+    d.mentions.iter().any(|m| m.text == text && kinds.contains(&m.kind.as_str()))
+}
+
+#[test]
+fn capitalisation_tells_the_country_from_the_pronoun() {
+    let d = run("The US military said on Friday that it would send more ships to the region.");
+    assert!(has(&d, "US", &["GPE", "LOC"]), "{:?}", ents(&d));
+    let d = run("Let us go to the market together and buy some bread.");
+    assert!(d.mentions.iter().all(|m| m.text.to_lowercase() != "us"), "{:?}", ents(&d));
+}
+
+#[test]
+fn obvious_entities_in_news_sentences() {
+    let d = run("German Chancellor Olaf Scholz met Emmanuel Macron in Paris on Tuesday to discuss NATO spending. \
+         The European Union pledged $2.5 billion to Ukraine last year.");
+    for (text, kinds) in [
+        ("Olaf Scholz", &["PER"][..]),
+        ("Emmanuel Macron", &["PER"]),
+        ("Paris", &["GPE"]),
+        ("NATO", &["ORG"]),
+        ("Ukraine", &["GPE"]),
+        ("German", &["NORP"]),
+    ] {
+        assert!(has(&d, text, kinds), "{text} as {kinds:?} not in {:?}", ents(&d));
+    }
+    assert!(d.mentions.iter().any(|m| m.kind == "MONEY" && m.text.contains("2.5 billion")), "{:?}", ents(&d));
+    assert!(d.mentions.iter().any(|m| m.kind == "DATE" && m.text.contains("Tuesday")), "{:?}", ents(&d));
+    for m in &d.mentions {
+        assert_eq!(&d.text[m.span.start_byte..m.span.end_byte], m.text);
+    }
+}
+
+/// The actors a careful reader lists for tests/data/news_article.txt (self-written).
+#[test]
+fn news_article_actor_table() {
+    let text = include_str!("data/news_article.txt");
+    let d = run(text);
+    let table: Vec<String> = d
+        .actors
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {} [{}] ({}) {}",
+                a.actor_id,
+                a.kind,
+                a.aliases.join("|"),
+                a.roles.join("|"),
+                a.linked_actor_id.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    let show = table.join("\n");
+    let get =
+        |id: &str| d.actors.iter().find(|a| a.actor_id == id).unwrap_or_else(|| panic!("missing {id} in\n{show}"));
+    let lula = get("per:luiz-inacio-lula-da-silva");
+    assert!(lula.aliases.contains(&"Lula".to_string()), "{show}");
+    assert_eq!(lula.roles, vec!["President"], "{show}");
+    let uvdl = get("per:ursula-von-der-leyen");
+    assert!(uvdl.aliases.iter().any(|a| a.eq_ignore_ascii_case("von der leyen")), "{show}");
+    let scholz = get("per:olaf-scholz");
+    assert_eq!(scholz.roles, vec!["Chancellor"], "{show}");
+    assert_eq!(scholz.n_mentions, 2, "{show}");
+    assert!(get("org:world-trade-organization").aliases.contains(&"WTO".to_string()), "{show}");
+    assert!(get("org:european-commission").n_mentions >= 2, "{show}");
+    assert!(get("gpe:brazil").aliases.iter().any(|a| a == "Brazilian"), "{show}");
+    assert_eq!(get("org:france-government").linked_actor_id.as_deref(), Some("gpe:france"), "{show}");
+    assert_eq!(get("org:argentina-government").linked_actor_id.as_deref(), Some("gpe:argentina"), "{show}");
+    for id in ["gpe:france", "gpe:germany", "gpe:brussels", "gpe:argentina", "gpe:buenos-aires"] {
+        get(id);
+    }
+    // No fragments: one actor per real-world actor.
+    for id in ["per:lula", "per:scholz", "per:von-der-leyen", "org:wto", "gpe:french", "gpe:german"] {
+        assert!(d.actors.iter().all(|a| a.actor_id != id), "fragment {id} in\n{show}");
+    }
+    let people: Vec<&str> = d.actors.iter().filter(|a| a.kind == "PER").map(|a| a.actor_id.as_str()).collect();
+    assert_eq!(people, vec!["per:luiz-inacio-lula-da-silva", "per:ursula-von-der-leyen", "per:olaf-scholz"], "{show}");
+}
