@@ -14,6 +14,7 @@ help:
 	@echo "make test    - run the whole test suite"
 	@echo "make model   - rebuild models/default-ner from registry packages (~90 min on 2 cores)"
 	@echo "make model-eval - evaluate models/default-ner and rewrite its MODEL_CARD.md"
+	@echo "make syntax-model - rebuild models/syntax (POS tagger, lemmatizer, parser)"
 
 setup:
 	@scripts/setup-libtorch.sh
@@ -36,3 +37,4 @@ clean:
 	rm -rf out
 
 include training/Makefile.inc
+include training/syntax/Makefile.inc

@@ -276,12 +276,17 @@ impl ActionStage {
             let mut agent = match passive {
                 // The `by` phrase is often attached to the object ("designated a group by the
                 // State Department"): accept it anywhere after the verb up to the clause end.
-                Some(_) => s.child(v, &["agent"]).or_else(|| {
-                    (v + 1..n)
-                        .take_while(|&i| !matches!(s.ana[i].deprel.as_str(), "ccomp" | "advcl" | "relcl") || i == v)
-                        .find(|&i| s.word(i).eq_ignore_ascii_case("by") && matches!(s.ana[i].deprel.as_str(), "agent" | "prep"))
-                })
-                .and_then(|a| s.child(a, &["pobj"])),
+                Some(_) => s
+                    .child(v, &["agent"])
+                    .or_else(|| {
+                        (v + 1..n)
+                            .take_while(|&i| !matches!(s.ana[i].deprel.as_str(), "ccomp" | "advcl" | "relcl") || i == v)
+                            .find(|&i| {
+                                s.word(i).eq_ignore_ascii_case("by")
+                                    && matches!(s.ana[i].deprel.as_str(), "agent" | "prep")
+                            })
+                    })
+                    .and_then(|a| s.child(a, &["pobj"])),
                 None => s.child(v, &["nsubj", "csubj"]),
             };
             let mut target = match passive {

@@ -60,6 +60,15 @@ pub struct ExtractArgs {
     #[arg(long, value_name = "FILE")]
     pub aliases: Option<PathBuf>,
 
+    /// Syntax model folder (POS tagger, lemmatizer, dependency parser) for the claimed-actions
+    /// stage. Default: models/syntax next to the executable or crate.
+    #[arg(long, value_name = "PATH")]
+    pub syntax_model: Option<PathBuf>,
+
+    /// Skip the claimed-actions stage (actions.csv stays empty; stances come from verb cues).
+    #[arg(long)]
+    pub no_actions: bool,
+
     /// Sentence-classification model folder (e.g. a distilbert SST-2 checkpoint) to use instead
     /// of the default VADER lexicon for sentence, document and actor sentiment.
     #[arg(long, value_name = "PATH")]
@@ -104,7 +113,7 @@ pub struct ExtractArgs {
     pub stdin_format: Format,
 
     /// Documents processed together (memory stays bounded by this, not by the corpus size).
-    #[arg(long, default_value_t = 256, value_name = "N")]
+    #[arg(long, default_value_t = 1024, value_name = "N")]
     pub chunk_size: usize,
 
     /// No progress bar and no summary line.

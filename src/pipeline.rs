@@ -1,6 +1,7 @@
 //! Wires the stages: ingest → segment → ner → sink, in bounded chunks so memory stays flat.
 //! Later stages (actors → actions → tone) slot in between ner and sink.
 
+use crate::actions::ActionStage;
 use crate::actors::{ActorResolver, AliasTable, CorpusActors};
 use crate::cli::{DeviceArg, ExtractArgs};
 use crate::document::{Document, ErrorRow};
@@ -15,21 +16,26 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Where the default model is looked for, in order: $ACTORLENS_MODELS/default-ner, a `models/`
-/// folder above the executable (installed or `target/release`), the crate's own `models/`.
-pub fn default_model_dir() -> PathBuf {
+/// Where a bundled model (`default-ner`, `syntax`) is looked for, in order:
+/// $ACTORLENS_MODELS/NAME, a `models/` folder above the executable (installed or
+/// `target/release`), the crate's own `models/`.
+pub fn bundled_model_dir(name: &str) -> PathBuf {
     if let Some(root) = std::env::var_os("ACTORLENS_MODELS") {
-        return PathBuf::from(root).join("default-ner");
+        return PathBuf::from(root).join(name);
     }
     if let Ok(exe) = std::env::current_exe() {
         for dir in exe.ancestors().skip(1).take(4) {
-            let cand = dir.join("models").join("default-ner");
-            if cand.join("config.json").is_file() {
+            let cand = dir.join("models").join(name);
+            if cand.is_dir() {
                 return cand;
             }
         }
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join("default-ner")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join(name)
+}
+
+pub fn default_model_dir() -> PathBuf {
+    bundled_model_dir("default-ner")
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -43,6 +49,7 @@ pub struct Counts {
     pub mentions: usize,
     pub actors: usize,
     pub stances: usize,
+    pub actions: usize,
     pub flagged_invalid_utf8: usize,
     pub empty_documents: usize,
 }
@@ -54,6 +61,7 @@ pub struct StageSeconds {
     pub segment: f64,
     pub ner: f64,
     pub actors: f64,
+    pub actions: f64,
     pub tone: f64,
     pub sink: f64,
 }
@@ -105,6 +113,7 @@ pub struct ExtractJob<'a> {
     pub chunk_size: usize,
     pub recognizer: &'a dyn Recognizer,
     pub actors: ActorResolver,
+    pub actions: Option<ActionStage>,
     pub tone: ToneStage,
     pub command_line: Vec<String>,
     pub progress: bool,
@@ -141,6 +150,11 @@ pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Resul
         None => AliasTable::default(),
     };
     let recognizer = TransformerNer::load(&model_dir, opts)?;
+    let actions = match (&args.syntax_model, args.no_actions) {
+        (_, true) => None,
+        (Some(dir), false) => Some(ActionStage::load(dir)?),
+        (None, false) => Some(ActionStage::load(&bundled_model_dir("syntax"))?),
+    };
     let tone = ToneStage {
         sentiment: match &args.sentiment_model {
             Some(dir) => SentimentEngine::load(dir, device)?,
@@ -164,6 +178,7 @@ pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Resul
         chunk_size: args.chunk_size,
         recognizer: &recognizer,
         actors: ActorResolver::new(aliases),
+        actions,
         tone,
         command_line,
         progress,
@@ -244,6 +259,10 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
         let resolver = &job.actors;
         docs.par_iter_mut().for_each(|d| resolver.resolve(d));
         lap(&mut stages.actors);
+        if let Some(stage) = &job.actions {
+            docs.par_iter_mut().for_each(|d| stage.run(d));
+        }
+        lap(&mut stages.actions);
         job.tone.run(&mut docs)?;
         lap(&mut stages.tone);
         out.write_documents(&docs)?;
@@ -258,6 +277,7 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
             counts.mentions += d.mentions.len();
             counts.actors += d.actors.len();
             counts.stances += d.stances.len();
+            counts.actions += d.actions.len();
             corpus_actors.add(d);
             counts.flagged_invalid_utf8 += d.flags.contains(&crate::document::Flag::InvalidUtf8) as usize;
             counts.empty_documents += d.flags.contains(&crate::document::Flag::Empty) as usize;

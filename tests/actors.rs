@@ -248,6 +248,9 @@ fn a_mention_cut_short_joins_the_actor_the_text_continues_into() {
     );
     assert_eq!(ids(&d), vec!["org:european-commission", "org:european-commission", "per:ursula-von-der-leyen"]);
     // A demonym that does not continue into a known name is still the country.
-    let d = resolve("The European Commission met. European farmers protested.", &[("European Commission", "ORG"), ("European", "NORP")]);
+    let d = resolve(
+        "The European Commission met. European farmers protested.",
+        &[("European Commission", "ORG"), ("European", "NORP")],
+    );
     assert_eq!(ids(&d)[1], "norp:european");
 }

@@ -228,6 +228,11 @@ fn help_explains_every_flag() {
         "--stdin-format",
         "--chunk-size",
         "--quiet",
+        "--aliases",
+        "--sentiment-model",
+        "--stance-model",
+        "--syntax-model",
+        "--no-actions",
     ] {
         assert!(help.contains(flag), "extract --help lacks {flag}");
     }
@@ -284,6 +289,13 @@ fn actor_and_tone_tables_are_written_with_transformer_options() {
         rows,
         vec![("1", "per:ana-bell", "per:carl-diaz", "favour"), ("2", "per:ana-bell", "per:eve-ford", "against")]
     );
+    // Both stances come from claimed actions (praise → SUPPORT, condemn → ACCUSE).
+    assert!(stances.iter().all(|r| !r[5].is_empty()), "evidence_action_id set: {stances:?}");
+    let actions = csv_rows(&out.join("actions.csv"));
+    let acts: Vec<(&str, &str, &str, &str, &str)> =
+        actions.iter().map(|r| (&r[0], &r[3], &r[6], &r[7], &r[14])).collect();
+    assert!(acts.contains(&("1", "per:ana-bell", "praise", "per:carl-diaz", "SUPPORT")), "{acts:?}");
+    assert!(acts.contains(&("2", "per:ana-bell", "condemn", "per:eve-ford", "ACCUSE")), "{acts:?}");
     assert_eq!(csv_rows(&out.join("sentences.csv")).len(), 3);
     let docs = csv_rows(&out.join("documents.csv"));
     assert!(docs.iter().all(|r| ["positive", "negative", "neutral"].contains(&&r[15])));

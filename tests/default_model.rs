@@ -12,7 +12,10 @@ fn ner() -> std::sync::MutexGuard<'static, TransformerNer> {
     static M: OnceLock<Mutex<TransformerNer>> = OnceLock::new();
     let m = M.get_or_init(|| {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default-ner");
-        Mutex::new(TransformerNer::load(&dir, NerOptions::default()).expect("the default model is committed in models/default-ner"))
+        Mutex::new(
+            TransformerNer::load(&dir, NerOptions::default())
+                .expect("the default model is committed in models/default-ner"),
+        )
     });
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
