@@ -4,6 +4,8 @@
 
 .DEFAULT_GOAL := help
 OUT ?= out/sample
+# The bundled sample in its three input formats (data/README.md describes it; it is not input).
+SAMPLE := data/sotu data/sotu_paragraphs.jsonl data/sotu_paragraphs.csv
 DEFAULT_MODEL := models/default-ner
 
 .PHONY: help setup build run test clean
@@ -25,9 +27,9 @@ build: setup
 run: setup
 	@test -f $(DEFAULT_MODEL)/config.json || { \
 	  echo "error: the default NER model is missing ($(DEFAULT_MODEL)/config.json)."; \
-	  echo "  Build it with 'make model', or run: cargo run --release -- extract data/ --out $(OUT) --ner-model PATH"; \
+	  echo "  Build it with 'make model', or run: cargo run --release -- extract $(SAMPLE) --out $(OUT) --ner-model PATH"; \
 	  exit 2; }
-	cargo run --release -- extract data/ --out $(OUT)
+	cargo run --release -- extract $(SAMPLE) --out $(OUT)
 
 test: setup
 	cargo test --release
