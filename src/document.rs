@@ -199,6 +199,10 @@ pub struct Document {
     pub tone: Option<DocumentTone>,
     pub stances: Vec<Stance>,
     pub actions: Vec<Action>,
+    /// Set by a stage that could not process this document; the pipeline then reports it in
+    /// errors.csv instead of the tables.
+    #[serde(skip)]
+    pub error: Option<String>,
     #[serde(skip)]
     char_starts: Vec<u32>,
 }
@@ -234,6 +238,7 @@ impl Document {
             tone: None,
             stances: Vec::new(),
             actions: Vec::new(),
+            error: None,
             char_starts,
         }
     }

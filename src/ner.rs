@@ -300,6 +300,63 @@ impl TransformerNer {
         })
     }
 
+    /// One forward pass over `batch` (indices into `windows`): per window, per word, the
+    /// log-probabilities of the labels. libtorch errors and rust-bert panics become errors.
+    fn run_batch(&self, windows: &[Window], batch: &[usize], n_labels: usize) -> Result<Vec<Vec<Vec<f32>>>> {
+        let max_len = batch.iter().map(|&i| windows[i].ids.len()).max().unwrap_or(0);
+        if max_len == 0 {
+            return Ok(vec![Vec::new(); batch.len()]);
+        }
+        let mut ids = Vec::with_capacity(batch.len() * max_len);
+        let mut mask = Vec::with_capacity(batch.len() * max_len);
+        let mut types = Vec::with_capacity(batch.len() * max_len);
+        for &i in batch {
+            let w = &windows[i];
+            let pad = max_len - w.ids.len();
+            ids.extend_from_slice(&w.ids);
+            ids.extend(std::iter::repeat(self.pad_id).take(pad));
+            mask.extend(std::iter::repeat(1i64).take(w.ids.len()));
+            mask.extend(std::iter::repeat(0i64).take(pad));
+            types.extend_from_slice(&w.types);
+            types.extend(std::iter::repeat(0i64).take(pad));
+        }
+        let shape = [batch.len() as i64, max_len as i64];
+        let dev = self.opts.device;
+        let forward = || -> Result<Vec<f32>> {
+            let t_ids = Tensor::f_from_slice(&ids)?.f_view(shape)?.f_to(dev)?;
+            let t_mask = Tensor::f_from_slice(&mask)?.f_view(shape)?.f_to(dev)?;
+            let t_types = Tensor::f_from_slice(&types)?.f_view(shape)?.f_to(dev)?;
+            let logp = tch::no_grad(|| -> Result<Tensor> {
+                Ok(self
+                    .logits(&t_ids, &t_mask, &t_types)?
+                    .f_log_softmax(-1, Kind::Float)?
+                    .f_to(Device::Cpu)?
+                    .f_contiguous()?)
+            })?;
+            Ok(Vec::<f32>::try_from(logp.f_view([-1])?)?)
+        };
+        let flat = std::panic::catch_unwind(std::panic::AssertUnwindSafe(forward))
+            .map_err(|_| invalid(&self.dir, "the model panicked on this input"))??;
+        if flat.len() != batch.len() * max_len * n_labels {
+            return Err(invalid(
+                &self.dir,
+                format!("model returned {} scores, expected {}", flat.len(), batch.len() * max_len * n_labels),
+            ));
+        }
+        Ok(batch
+            .iter()
+            .enumerate()
+            .map(|(row, &i)| {
+                let base = row * max_len * n_labels;
+                windows[i]
+                    .heads
+                    .iter()
+                    .map(|&pos| flat[base + pos * n_labels..base + (pos + 1) * n_labels].to_vec())
+                    .collect()
+            })
+            .collect())
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -496,11 +553,17 @@ impl Recognizer for TransformerNer {
         let texts: Vec<&str> = jobs.iter().map(|&(d, s)| docs[d].sentence_text(s)).collect();
         let encoded: Vec<std::result::Result<Vec<Word>, String>> =
             texts.par_iter().map(|t| encode_sentence(tokenizer, token_types, t)).collect();
+        // A sentence the tokenizer cannot handle fails its document (reported in errors.csv),
+        // not the run.
         let mut words: Vec<Vec<Word>> = Vec::with_capacity(jobs.len());
         for (&(d, s), enc) in jobs.iter().zip(encoded) {
-            words.push(enc.map_err(|e| {
-                invalid(&self.dir, format!("tokenizer failed on {} sentence {s}: {e}", docs[d].doc_id))
-            })?);
+            match enc {
+                Ok(w) => words.push(w),
+                Err(e) => {
+                    docs[d].error.get_or_insert_with(|| format!("tokenizer failed on sentence {s}: {e}"));
+                    words.push(Vec::new());
+                }
+            }
         }
 
         // 2. Windows, sorted by length so batches carry little padding.
@@ -536,36 +599,25 @@ impl Recognizer for TransformerNer {
             if batch.is_empty() {
                 continue; // rust-bert panics on empty batches
             }
-            let max_len = batch.iter().map(|&i| windows[i].ids.len()).max().unwrap_or(0);
-            let mut ids = Vec::with_capacity(batch.len() * max_len);
-            let mut mask = Vec::with_capacity(batch.len() * max_len);
-            let mut types = Vec::with_capacity(batch.len() * max_len);
-            for &i in batch {
-                let w = &windows[i];
-                let pad = max_len - w.ids.len();
-                ids.extend_from_slice(&w.ids);
-                ids.extend(std::iter::repeat(self.pad_id).take(pad));
-                mask.extend(std::iter::repeat(1i64).take(w.ids.len()));
-                mask.extend(std::iter::repeat(0i64).take(pad));
-                types.extend_from_slice(&w.types);
-                types.extend(std::iter::repeat(0i64).take(pad));
-            }
-            let shape = [batch.len() as i64, max_len as i64];
-            let dev = self.opts.device;
-            let t_ids = Tensor::from_slice(&ids).view(shape).to(dev);
-            let t_mask = Tensor::from_slice(&mask).view(shape).to(dev);
-            let t_types = Tensor::from_slice(&types).view(shape).to(dev);
-            let logp = tch::no_grad(|| -> Result<Tensor> {
-                Ok(self.logits(&t_ids, &t_mask, &t_types)?.log_softmax(-1, Kind::Float).to(Device::Cpu).contiguous())
-            })?;
-            let flat: Vec<f32> = Vec::<f32>::try_from(logp.view([-1]))?;
-            for (row, &i) in batch.iter().enumerate() {
-                let base = row * max_len * n_labels;
-                results[i] = windows[i]
-                    .heads
-                    .iter()
-                    .map(|&pos| flat[base + pos * n_labels..base + (pos + 1) * n_labels].to_vec())
-                    .collect();
+            match self.run_batch(&windows, batch, n_labels) {
+                Ok(rows) => {
+                    for (&i, r) in batch.iter().zip(rows) {
+                        results[i] = r;
+                    }
+                }
+                // A failing batch is retried window by window so one bad input cannot sink
+                // its neighbours; a window that still fails fails its document.
+                Err(_) => {
+                    for &i in batch {
+                        match self.run_batch(&windows, &[i], n_labels) {
+                            Ok(mut rows) => results[i] = rows.pop().unwrap_or_default(),
+                            Err(e) => {
+                                let (d, s) = jobs[windows[i].job];
+                                docs[d].error.get_or_insert_with(|| format!("model failed on sentence {s}: {e}"));
+                            }
+                        }
+                    }
+                }
             }
         }
 
@@ -585,7 +637,7 @@ impl Recognizer for TransformerNer {
         }
         for (job, &(d, s)) in jobs.iter().enumerate() {
             let (ws, choice) = (&words[job], &best[job]);
-            if ws.is_empty() {
+            if ws.is_empty() || docs[d].error.is_some() {
                 continue;
             }
             let emit: Vec<Vec<f32>> = choice

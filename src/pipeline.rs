@@ -255,6 +255,19 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
         docs.par_iter_mut().for_each(segment::segment);
         lap(&mut stages.segment);
         job.recognizer.recognize(&mut docs)?;
+        // Documents a stage could not process go to errors.csv; the run goes on.
+        let (failed, ok): (Vec<Document>, Vec<Document>) = docs.into_iter().partition(|d| d.error.is_some());
+        docs = ok;
+        for d in failed {
+            let message = d.error.unwrap_or_default();
+            errors.push(ErrorRow {
+                source: d.origin.source,
+                line: d.origin.line,
+                doc_id: d.doc_id,
+                kind: "ner_failed".into(),
+                message,
+            });
+        }
         lap(&mut stages.ner);
         let resolver = &job.actors;
         docs.par_iter_mut().for_each(|d| resolver.resolve(d));

@@ -302,3 +302,27 @@ fn actor_and_tone_tables_are_written_with_transformer_options() {
     let manifest: serde_json::Value = serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
     assert!(manifest["model"]["stance"].as_str().unwrap().starts_with("zero-shot:"));
 }
+
+#[test]
+fn a_document_the_model_fails_on_is_an_error_row_and_the_run_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in.jsonl");
+    std::fs::write(&input, "{\"id\": \"ok\", \"text\": \"the us go let met\"}\n{\"id\": \"bad\", \"text\": \"the us go.\"}\n{\"id\": \"ok2\", \"text\": \"Let Us Go\"}\n").unwrap();
+    let out = tmp.path().join("out");
+    actorlens()
+        .args(["extract", "--quiet", "--no-actions", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .arg("--ner-model")
+        .arg(common::broken_model())
+        .assert()
+        .code(1);
+    let docs: Vec<String> = csv_rows(&out.join("documents.csv")).iter().map(|r| r[0].to_string()).collect();
+    assert_eq!(docs, vec!["ok", "ok2"]);
+    let errors = csv_rows(&out.join("errors.csv"));
+    assert_eq!(errors.len(), 1);
+    assert_eq!((&errors[0][1], &errors[0][2], &errors[0][3]), ("2", "bad", "ner_failed"));
+    assert!(errors[0][4].contains("sentence 0"), "{:?}", &errors[0]);
+    // The capitalised words of a good document are still found.
+    assert!(read(&out.join("mentions.csv")).contains("Let Us Go"));
+}

@@ -62,7 +62,7 @@ fn active_sentence_verb_object() {
     assert_eq!(a[p].deprel, "nsubj", "{info}");
     // exactly one root, every head inside the sentence
     assert_eq!(a.iter().filter(|t| t.head.is_none()).count(), 1);
-    assert!(a.iter().all(|t| t.head.map_or(true, |h| h < w.len())));
+    assert!(a.iter().all(|t| t.head.is_none_or(|h| h < w.len())));
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn edge_inputs_do_not_panic_and_are_deterministic() {
     let a = syn.analyze(&odd);
     assert_eq!(a.len(), odd.len());
     assert_eq!(a.iter().filter(|t| t.head.is_none()).count(), 1);
-    let long: Vec<&str> = std::iter::repeat(["the", "army", "said", "that", ","]).take(200).flatten().collect();
+    let long: Vec<&str> = std::iter::repeat_n(["the", "army", "said", "that", ","], 200).flatten().collect();
     let l1 = syn.analyze(&long);
     let l2 = syn.analyze(&long);
     assert_eq!(l1, l2);

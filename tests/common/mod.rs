@@ -113,8 +113,15 @@ fn set(vs: &nn::VarStore, name: &str, value: Tensor) {
 /// Capitalised words → PER, everything else → O. Position embeddings are zero, so the output
 /// does not depend on where a word sits in a window (windowing must not change results).
 pub fn write_case_model(dir: &Path, max_pos: i64) {
+    write_case_model_sized(dir, max_pos, VOCAB.len() as i64)
+}
+
+/// `vocab_size` below the tokenizer's vocabulary makes the model fail (index out of range in
+/// libtorch) on any word piece with a larger id: a stand-in for a model that breaks on some input.
+pub fn write_case_model_sized(dir: &Path, max_pos: i64, vocab_size: i64) {
     std::fs::create_dir_all(dir).unwrap();
-    let cfg = config(max_pos);
+    let mut cfg = config(max_pos);
+    cfg.vocab_size = vocab_size;
     let vs = nn::VarStore::new(Device::Cpu);
     let _model = BertForTokenClassification::new(vs.root(), &cfg).unwrap();
     tch::no_grad(|| {
@@ -179,6 +186,7 @@ fn fixtures_root() -> &'static PathBuf {
         write_case_model(&root.join("case"), 512);
         write_case_model(&root.join("case-short"), 16);
         write_random_model(&root.join("random"));
+        write_case_model_sized(&root.join("broken"), 512, 10);
         root
     })
 }
@@ -190,6 +198,11 @@ pub fn case_model() -> PathBuf {
 /// Same weights as `case_model`, but at most 16 positions: 14 word pieces per window.
 pub fn case_model_short() -> PathBuf {
     fixtures_root().join("case-short")
+}
+
+/// Fails on every word piece id ≥ 10 ("the us go let met" work; punctuation does not).
+pub fn broken_model() -> PathBuf {
+    fixtures_root().join("broken")
 }
 
 pub fn random_model() -> PathBuf {
