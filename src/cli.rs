@@ -112,6 +112,13 @@ pub struct ExtractArgs {
     #[arg(long, value_enum, default_value = "jsonl")]
     pub stdin_format: Format,
 
+    /// Process only shard I of N (0-based): records are assigned by a hash of their doc_id, so
+    /// N jobs with --shard 0/N … N-1/N together process every record exactly once (e.g. a
+    /// Kubernetes Indexed Job: --shard $JOB_COMPLETION_INDEX/N). corpus_actors.csv then covers
+    /// the shard only.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::pipeline::Shard>,
+
     /// Documents processed together (memory stays bounded by this, not by the corpus size).
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub chunk_size: usize,

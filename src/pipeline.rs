@@ -89,6 +89,7 @@ struct Manifest<'a> {
     words_per_second: f64,
     threads: usize,
     batch_size: usize,
+    shard: Option<Shard>,
 }
 
 pub struct Summary {
@@ -101,6 +102,45 @@ pub struct Summary {
 impl Summary {
     pub fn words_per_second(&self) -> f64 {
         self.counts.words as f64 / self.elapsed_seconds.max(1e-9)
+    }
+}
+
+/// `--shard I/N`: a stable subset of the corpus, chosen by a hash of each record's doc_id (or
+/// source:line for records without one), so N jobs together process every record exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (i, n) = s.split_once('/').ok_or_else(|| format!("`{s}` is not I/N (e.g. 0/4)"))?;
+        let index: u64 = i.trim().parse().map_err(|_| format!("shard index `{i}` is not a number"))?;
+        let count: u64 = n.trim().parse().map_err(|_| format!("shard count `{n}` is not a number"))?;
+        if count == 0 || index >= count {
+            return Err(format!("shard {index}/{count}: need 0 <= I < N"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    pub fn owns(&self, key: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        let h = Sha256::digest(key.as_bytes());
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&h[..8]);
+        u64::from_be_bytes(b) % self.count == self.index
+    }
+
+    fn owns_error(&self, e: &ErrorRow) -> bool {
+        if e.doc_id.is_empty() {
+            self.owns(&format!("{}:{}", e.source, e.line))
+        } else {
+            self.owns(&e.doc_id)
+        }
     }
 }
 
@@ -119,6 +159,7 @@ pub struct ExtractJob<'a> {
     pub progress: bool,
     pub threads: usize,
     pub batch_size: usize,
+    pub shard: Option<Shard>,
 }
 
 /// Set libtorch's and rayon's thread counts (rayon's global pool can only be set once).
@@ -184,6 +225,7 @@ pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Resul
         progress,
         threads,
         batch_size: args.batch_size,
+        shard: args.shard,
     };
     run(&job)
 }
@@ -236,8 +278,9 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
         let mut errors: Vec<ErrorRow> = Vec::new();
         for rec in ingest.by_ref() {
             match rec {
-                Ok(doc) => docs.push(doc),
-                Err(e) => errors.push(e),
+                Ok(doc) if job.shard.is_none_or(|s| s.owns(&doc.doc_id)) => docs.push(doc),
+                Err(e) if job.shard.is_none_or(|s| s.owns_error(&e)) => errors.push(e),
+                _ => {}
             }
             if docs.len() >= job.chunk_size {
                 break;
@@ -327,6 +370,7 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
         words_per_second: counts.words as f64 / elapsed.max(1e-9),
         threads: job.threads,
         batch_size: job.batch_size,
+        shard: job.shard,
     };
     sink::write_json_atomic(&dir.join("manifest.json"), &manifest)?;
     Ok(Summary { counts, stages, elapsed_seconds: elapsed, out: dir })

@@ -326,3 +326,37 @@ fn a_document_the_model_fails_on_is_an_error_row_and_the_run_goes_on() {
     // The capitalised words of a good document are still found.
     assert!(read(&out.join("mentions.csv")).contains("Let Us Go"));
 }
+
+#[test]
+fn shards_together_equal_the_single_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    messy_corpus(&corpus);
+    let run = |out: &Path, shard: Option<&str>| {
+        let mut cmd = actorlens();
+        cmd.args(["extract", "--quiet", "--out"]).arg(out).arg(&corpus).arg("--ner-model").arg(common::case_model());
+        if let Some(s) = shard {
+            cmd.args(["--shard", s]);
+        }
+        let _ = cmd.assert();
+    };
+    let single = tmp.path().join("single");
+    run(&single, None);
+    let shards: Vec<_> = (0..3).map(|i| tmp.path().join(format!("shard{i}"))).collect();
+    for (i, dir) in shards.iter().enumerate() {
+        run(dir, Some(&format!("{i}/3")));
+    }
+    for table in
+        ["documents.csv", "mentions.csv", "errors.csv", "actors.csv", "actions.csv", "sentences.csv", "stances.csv"]
+    {
+        let lines = |dir: &Path| -> Vec<String> { read(&dir.join(table)).lines().skip(1).map(String::from).collect() };
+        let mut want = lines(&single);
+        let mut got: Vec<String> = shards.iter().flat_map(|d| lines(d)).collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{table}: union of shards differs from the single run");
+    }
+    let sizes: Vec<usize> = shards.iter().map(|d| csv_rows(&d.join("documents.csv")).len()).collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 8);
+    actorlens().args(["extract", "x", "--out", "y", "--shard", "3/3"]).assert().code(2);
+}
