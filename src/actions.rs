@@ -189,14 +189,13 @@ impl ActionStage {
 
     pub fn run(&self, doc: &mut Document) {
         let mut actions = Vec::new();
-        for si in 0..doc.sentences.len() {
-            let toks: Vec<(usize, usize)> = doc
-                .tokens
-                .iter()
-                .filter(|t| t.sentence_idx == si)
-                .map(|t| (t.span.start_byte, t.span.end_byte))
-                .collect();
-            let words = parse_words(&doc.text, &toks);
+        let by_sentence: Vec<Vec<(usize, usize)>> = doc
+            .tokens_by_sentence()
+            .iter()
+            .map(|ts| ts.iter().map(|t| (t.span.start_byte, t.span.end_byte)).collect())
+            .collect();
+        for (si, toks) in by_sentence.iter().enumerate() {
+            let words = parse_words(&doc.text, toks);
             if words.is_empty() {
                 continue;
             }

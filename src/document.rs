@@ -264,6 +264,18 @@ impl Document {
         &self.text[s.start_byte..s.end_byte]
     }
 
+    /// Tokens grouped by sentence, in one pass (tokens are stored in sentence order).
+    pub fn tokens_by_sentence(&self) -> Vec<&[Token]> {
+        let mut out = Vec::with_capacity(self.sentences.len());
+        let mut start = 0;
+        for i in 0..self.sentences.len() {
+            let end = start + self.tokens[start..].iter().take_while(|t| t.sentence_idx == i).count();
+            out.push(&self.tokens[start..end]);
+            start = end;
+        }
+        out
+    }
+
     pub fn flags_str(&self) -> String {
         self.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>().join("|")
     }

@@ -159,6 +159,15 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// The weights file of a model folder: safetensors (loaded directly by tch) or rust_model.ot.
+pub(crate) fn find_weights(dir: &Path) -> Result<PathBuf> {
+    ["model.safetensors", "rust_model.ot"]
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
+        .ok_or_else(|| Error::ModelMissing { dir: dir.into(), file: "model.safetensors or rust_model.ot".into() })
+}
+
 pub(crate) fn load_tokenizer(dir: &Path) -> Result<Tokenizer> {
     let json = dir.join("tokenizer.json");
     let mut tok = if json.is_file() {
@@ -218,10 +227,7 @@ impl TransformerNer {
             Some("bio_viterbi") => Decoding::BioViterbi,
             Some(other) => return Err(invalid(dir, format!("unknown actorlens.decoding `{other}`"))),
         };
-        let weights =
-            ["model.safetensors", "rust_model.ot"].iter().map(|f| dir.join(f)).find(|p| p.is_file()).ok_or_else(
-                || Error::ModelMissing { dir: dir.into(), file: "model.safetensors or rust_model.ot".into() },
-            )?;
+        let weights = find_weights(dir)?;
         let tokenizer = load_tokenizer(dir)?;
 
         let model_type = config.get("model_type").and_then(|v| v.as_str()).unwrap_or("bert").to_string();

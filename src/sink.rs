@@ -142,116 +142,106 @@ impl OutputDir {
                 let e = out_err(&p.final_path);
                 p.writer.write_record(document_row(doc)).map_err(|x| e(x.to_string()))?;
             }
-            if let Some(p) = self.mentions.as_mut() {
-                let e = out_err(&p.final_path);
-                for m in &doc.mentions {
-                    p.writer
-                        .write_record([
-                            doc.doc_id.clone(),
-                            m.mention_id.to_string(),
-                            m.sentence_idx.to_string(),
-                            m.span.start_char.to_string(),
-                            m.span.end_char.to_string(),
-                            m.span.start_byte.to_string(),
-                            m.span.end_byte.to_string(),
-                            m.text.clone(),
-                            m.label.clone(),
-                            m.kind.clone(),
-                            format!("{:.4}", m.score),
-                            m.actor_id.clone().unwrap_or_default(),
-                        ])
-                        .map_err(|x| e(x.to_string()))?;
-                }
-            }
-            if let Some(p) = self.actors.as_mut() {
-                let e = out_err(&p.final_path);
-                for a in &doc.actors {
-                    p.writer
-                        .write_record([
-                            doc.doc_id.clone(),
-                            a.actor_id.clone(),
-                            a.name.clone(),
-                            a.kind.clone(),
-                            a.aliases.join("|"),
-                            a.roles.join("|"),
-                            a.n_mentions.to_string(),
-                            a.first_char.to_string(),
-                            a.kb_id.clone().unwrap_or_default(),
-                            a.linked_actor_id.clone().unwrap_or_default(),
-                            opt_num(a.sentiment_mean),
-                            a.stance.clone().unwrap_or_default(),
-                            opt_num(a.stance_score),
-                            a.stance_evidence.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("|"),
-                        ])
-                        .map_err(|x| e(x.to_string()))?;
-                }
-            }
-            if let Some(p) = self.sentences.as_mut() {
-                let e = out_err(&p.final_path);
-                for (s, t) in doc.sentences.iter().zip(&doc.sentence_tone) {
-                    p.writer
-                        .write_record([
-                            doc.doc_id.clone(),
-                            t.sentence_idx.to_string(),
-                            s.span.start_char.to_string(),
-                            s.span.end_char.to_string(),
-                            s.span.start_byte.to_string(),
-                            s.span.end_byte.to_string(),
-                            t.sentiment.clone(),
-                            num(t.polarity.compound),
-                            num(t.polarity.pos),
-                            num(t.polarity.neg),
-                            num(t.polarity.neu),
-                        ])
-                        .map_err(|x| e(x.to_string()))?;
-                }
-            }
-            if let Some(p) = self.stances.as_mut() {
-                let e = out_err(&p.final_path);
-                for st in &doc.stances {
-                    p.writer
-                        .write_record([
-                            doc.doc_id.clone(),
-                            st.source_actor_id.clone(),
-                            st.target_actor_id.clone(),
-                            st.stance.clone(),
-                            num(st.score),
-                            st.evidence_action_id.clone().unwrap_or_default(),
-                            st.evidence_sentence_idx.to_string(),
-                            st.cue.clone(),
-                        ])
-                        .map_err(|x| e(x.to_string()))?;
-                }
-            }
-            if let Some(p) = self.actions.as_mut() {
-                let e = out_err(&p.final_path);
-                let o = |x: &Option<String>| x.clone().unwrap_or_default();
-                for a in &doc.actions {
-                    p.writer
-                        .write_record([
-                            doc.doc_id.clone(),
-                            a.action_id.to_string(),
-                            a.sentence_idx.to_string(),
-                            o(&a.agent_actor_id),
-                            o(&a.agent_text),
-                            a.predicate.clone(),
-                            a.verb_lemma.clone(),
-                            o(&a.target_actor_id),
-                            o(&a.target_text),
-                            o(&a.source_actor_id),
-                            o(&a.source_text),
-                            a.negated.to_string(),
-                            a.modality.clone(),
-                            a.is_quote.to_string(),
-                            a.category.clone(),
-                            a.quad_class.clone(),
-                            a.start_char.to_string(),
-                            a.end_char.to_string(),
-                            format!("{:.2}", a.confidence),
-                        ])
-                        .map_err(|x| e(x.to_string()))?;
-                }
-            }
+            write_rows(
+                &mut self.mentions,
+                doc.mentions.iter().map(|m| {
+                    vec![
+                        doc.doc_id.clone(),
+                        m.mention_id.to_string(),
+                        m.sentence_idx.to_string(),
+                        m.span.start_char.to_string(),
+                        m.span.end_char.to_string(),
+                        m.span.start_byte.to_string(),
+                        m.span.end_byte.to_string(),
+                        m.text.clone(),
+                        m.label.clone(),
+                        m.kind.clone(),
+                        format!("{:.4}", m.score),
+                        m.actor_id.clone().unwrap_or_default(),
+                    ]
+                }),
+            )?;
+            write_rows(
+                &mut self.actors,
+                doc.actors.iter().map(|a| {
+                    vec![
+                        doc.doc_id.clone(),
+                        a.actor_id.clone(),
+                        a.name.clone(),
+                        a.kind.clone(),
+                        a.aliases.join("|"),
+                        a.roles.join("|"),
+                        a.n_mentions.to_string(),
+                        a.first_char.to_string(),
+                        a.kb_id.clone().unwrap_or_default(),
+                        a.linked_actor_id.clone().unwrap_or_default(),
+                        opt_num(a.sentiment_mean),
+                        a.stance.clone().unwrap_or_default(),
+                        opt_num(a.stance_score),
+                        a.stance_evidence.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("|"),
+                    ]
+                }),
+            )?;
+            write_rows(
+                &mut self.sentences,
+                doc.sentences.iter().zip(&doc.sentence_tone).map(|(s, t)| {
+                    vec![
+                        doc.doc_id.clone(),
+                        t.sentence_idx.to_string(),
+                        s.span.start_char.to_string(),
+                        s.span.end_char.to_string(),
+                        s.span.start_byte.to_string(),
+                        s.span.end_byte.to_string(),
+                        t.sentiment.clone(),
+                        num(t.polarity.compound),
+                        num(t.polarity.pos),
+                        num(t.polarity.neg),
+                        num(t.polarity.neu),
+                    ]
+                }),
+            )?;
+            write_rows(
+                &mut self.stances,
+                doc.stances.iter().map(|st| {
+                    vec![
+                        doc.doc_id.clone(),
+                        st.source_actor_id.clone(),
+                        st.target_actor_id.clone(),
+                        st.stance.clone(),
+                        num(st.score),
+                        st.evidence_action_id.clone().unwrap_or_default(),
+                        st.evidence_sentence_idx.to_string(),
+                        st.cue.clone(),
+                    ]
+                }),
+            )?;
+            let o = |x: &Option<String>| x.clone().unwrap_or_default();
+            write_rows(
+                &mut self.actions,
+                doc.actions.iter().map(|a| {
+                    vec![
+                        doc.doc_id.clone(),
+                        a.action_id.to_string(),
+                        a.sentence_idx.to_string(),
+                        o(&a.agent_actor_id),
+                        o(&a.agent_text),
+                        a.predicate.clone(),
+                        a.verb_lemma.clone(),
+                        o(&a.target_actor_id),
+                        o(&a.target_text),
+                        o(&a.source_actor_id),
+                        o(&a.source_text),
+                        a.negated.to_string(),
+                        a.modality.clone(),
+                        a.is_quote.to_string(),
+                        a.category.clone(),
+                        a.quad_class.clone(),
+                        a.start_char.to_string(),
+                        a.end_char.to_string(),
+                        format!("{:.2}", a.confidence),
+                    ]
+                }),
+            )?;
             if let Some(p) = self.jsonl.as_mut() {
                 let e = out_err(&p.final_path);
                 serde_json::to_writer(&mut p.writer, &DocumentJson::new(doc)).map_err(|x| e(x.to_string()))?;
@@ -323,6 +313,20 @@ fn finish_file(writer: BufWriter<File>, temp: tempfile::TempPath, final_path: &P
     let file = writer.into_inner().map_err(|x| e(x.to_string()))?;
     file.sync_all().map_err(|x| e(x.to_string()))?;
     temp.persist(final_path).map_err(|x| e(x.to_string()))?;
+    Ok(())
+}
+
+/// Write rows to an optional CSV table (absent when its format is not selected).
+fn write_rows(
+    p: &mut Option<Pending<csv::Writer<BufWriter<File>>>>,
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<()> {
+    let Some(p) = p.as_mut() else { return Ok(()) };
+    for row in rows {
+        p.writer
+            .write_record(&row)
+            .map_err(|x| Error::Output { path: p.final_path.clone(), message: x.to_string() })?;
+    }
     Ok(())
 }
 

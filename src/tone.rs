@@ -98,11 +98,7 @@ fn folder(dir: &Path) -> Result<PipelineFolder> {
         "mobilebert" => ModelType::MobileBert,
         other => return Err(invalid(format!("model_type `{other}` is not supported by the rust-bert pipelines"))),
     };
-    let weights = ["model.safetensors", "rust_model.ot"]
-        .iter()
-        .map(|f| dir.join(f))
-        .find(|p| p.is_file())
-        .ok_or_else(|| missing("model.safetensors or rust_model.ot"))?;
+    let weights = crate::ner::find_weights(dir)?;
     let vocab = ["vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model"]
         .iter()
         .map(|f| dir.join(f))
@@ -471,9 +467,12 @@ impl ToneStage {
                 clause_spans.push((i, a, b));
             }
         }
-        let multi: Vec<usize> = (0..clause_spans.len())
-            .filter(|&c| clause_spans.iter().filter(|x| x.0 == clause_spans[c].0).count() > 1)
-            .collect();
+        let mut clauses_per_sentence = vec![0usize; doc.sentences.len()];
+        for c in &clause_spans {
+            clauses_per_sentence[c.0] += 1;
+        }
+        let multi: Vec<usize> =
+            (0..clause_spans.len()).filter(|&c| clauses_per_sentence[clause_spans[c].0] > 1).collect();
         let multi_texts: Vec<&str> = multi.iter().map(|&c| &doc.text[clause_spans[c].1..clause_spans[c].2]).collect();
         let multi_scores = self.sentiment.score(&multi_texts)?;
         let mut clause_score: Vec<f64> = clause_spans.iter().map(|c| sent_scores[c.0].compound).collect();
@@ -484,17 +483,18 @@ impl ToneStage {
         // Sentences and the document (weighted by words, so a one-word line weighs little).
         let mut weighted = 0.0;
         let mut total = 0.0;
+        let words_per_sentence: Vec<usize> = doc
+            .tokens_by_sentence()
+            .iter()
+            .map(|ts| {
+                ts.iter()
+                    .filter(|t| doc.text[t.span.start_byte..t.span.end_byte].chars().any(char::is_alphanumeric))
+                    .count()
+            })
+            .collect();
         for (i, p) in sent_scores.iter().enumerate() {
             doc.sentence_tone.push(SentenceTone { sentence_idx: i, sentiment: label(p.compound).into(), polarity: *p });
-            let words = doc
-                .tokens
-                .iter()
-                .filter(|t| {
-                    t.sentence_idx == i
-                        && doc.text[t.span.start_byte..t.span.end_byte].chars().any(char::is_alphanumeric)
-                })
-                .count()
-                .max(1) as f64;
+            let words = words_per_sentence.get(i).copied().unwrap_or(0).max(1) as f64;
             weighted += p.compound * words;
             total += words;
         }
@@ -502,7 +502,11 @@ impl ToneStage {
         doc.tone = Some(DocumentTone { sentiment_label: label(doc_score).into(), sentiment_score: doc_score });
 
         // Mentions → clause, and whether the actor is the subject of a stance/reporting verb.
-        let clause_of = |byte: usize| clause_spans.iter().position(|c| c.1 <= byte && byte < c.2);
+        // Clauses are sorted and disjoint: binary search.
+        let clause_of = |byte: usize| {
+            let c = clause_spans.partition_point(|c| c.2 <= byte);
+            clause_spans.get(c).filter(|c| c.1 <= byte).map(|_| c)
+        };
         struct Use {
             clause: usize,
             holder: bool,
