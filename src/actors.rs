@@ -755,12 +755,12 @@ fn safe_prefix(text: &str, start: usize, max: usize) -> Option<&str> {
 }
 
 /// Corpus-wide roll-up for `corpus_actors.csv`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CorpusActors {
     rows: BTreeMap<String, CorpusActor>,
 }
 
-#[derive(Debug, Default, Clone, serde::Serialize)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CorpusActor {
     pub actor_id: String,
     pub name: String,
@@ -770,7 +770,6 @@ pub struct CorpusActor {
     pub n_mentions: usize,
     pub aliases: Vec<String>,
     pub kb_id: Option<String>,
-    #[serde(skip)]
     name_votes: BTreeMap<String, usize>,
 }
 
@@ -789,6 +788,29 @@ impl CorpusActors {
             aliases.extend(a.aliases.iter().cloned());
             row.aliases = aliases.into_iter().collect();
             row.kb_id = row.kb_id.take().or(a.kb_id.clone());
+        }
+    }
+
+    /// Fold in the tallies of a later part of the corpus (a resumed run's earlier chunks, another
+    /// chunk). Merging chunk tallies in corpus order gives exactly the single-pass result.
+    pub fn merge(&mut self, other: CorpusActors) {
+        for (id, o) in other.rows {
+            match self.rows.get_mut(&id) {
+                None => {
+                    self.rows.insert(id, o);
+                }
+                Some(row) => {
+                    row.n_docs += o.n_docs;
+                    row.n_mentions += o.n_mentions;
+                    for (name, votes) in o.name_votes {
+                        *row.name_votes.entry(name).or_default() += votes;
+                    }
+                    let mut aliases: BTreeSet<String> = row.aliases.drain(..).collect();
+                    aliases.extend(o.aliases);
+                    row.aliases = aliases.into_iter().collect();
+                    row.kb_id = row.kb_id.take().or(o.kb_id);
+                }
+            }
         }
     }
 

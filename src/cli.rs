@@ -1,7 +1,7 @@
 //! Every command-line flag, with its help text, in one place.
 
 use crate::ingest::Format;
-use crate::sink::OutputFormat;
+use crate::sink::{Layout, OutputFormat};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -41,12 +41,34 @@ pub struct ExtractArgs {
     /// (or the path as given for a file argument). .jsonl: one document per line with `id`,
     /// `text` and optional `title`, `url`, `published`, `source`. .csv: a header row and the
     /// same fields. Records without an id get `<source>:<line>`.
-    #[arg(required = true, value_name = "INPUT")]
+    /// With --stream and no INPUT, stdin is read.
+    #[arg(required_unless_present = "stream", value_name = "INPUT")]
     pub inputs: Vec<String>,
 
-    /// Output directory (created). Existing outputs are replaced when the run finishes.
-    #[arg(short, long, value_name = "DIR")]
-    pub out: PathBuf,
+    /// Output directory (created). Outputs appear when the run finishes and replace earlier
+    /// ones; until then finished chunks are kept in DIR/_actorlens_state (see --resume).
+    #[arg(short, long, value_name = "DIR", required_unless_present = "stream")]
+    pub out: Option<PathBuf>,
+
+    /// Continue an interrupted or earlier run in the same --out: documents already done (same
+    /// doc_id and input sha256, same model and configuration) are skipped, new ones are added.
+    /// A document whose id is done but whose text changed becomes a `changed_since_done` error
+    /// row (reprocess it into a new --out). Refused if the model or configuration differ.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Streaming mode for engines (Spark RDD.pipe, shell pipelines): read JSON Lines (stdin by
+    /// default), write one JSON line per input record to stdout in input order (the
+    /// documents.jsonl object, or {"doc_id","source","line","error":{"kind","message"}}), flushed
+    /// after every chunk. Nothing is written to disk.
+    #[arg(long, conflicts_with_all = ["out", "resume", "layout"])]
+    pub stream: bool,
+
+    /// Output layout: `single` = one file per table; `parts` = FORMAT/TABLE/part-SSSSS-CCCCCCCC.EXT
+    /// per shard and chunk plus _manifests/shard-SSSSS-of-NNNNN.json, so shards can publish into
+    /// one folder and a retried shard rewrites exactly the same files.
+    #[arg(long, value_enum, default_value = "single")]
+    pub layout: Layout,
 
     /// Token-classification model folder: config.json (with id2label), tokenizer.json or
     /// vocab.txt, model.safetensors or rust_model.ot. Default: models/default-ner next to the
@@ -96,7 +118,9 @@ pub struct ExtractArgs {
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Output formats, comma-separated. errors.csv and manifest.json are always written.
+    /// Output formats, comma-separated: csv (one file per table), jsonl (documents.jsonl, one
+    /// nested object per document), parquet (the csv tables with typed columns: Int64, Float64,
+    /// Boolean, nullable Utf8). errors.csv and manifest.json are always written.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "csv,jsonl")]
     pub format: Vec<OutputFormat>,
 
@@ -119,7 +143,8 @@ pub struct ExtractArgs {
     #[arg(long, value_name = "I/N")]
     pub shard: Option<crate::pipeline::Shard>,
 
-    /// Documents processed together (memory stays bounded by this, not by the corpus size).
+    /// Documents processed and committed together (memory stays bounded by this, not by the
+    /// corpus size; a killed run loses at most one chunk of work).
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub chunk_size: usize,
 

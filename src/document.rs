@@ -203,6 +203,9 @@ pub struct Document {
     /// errors.csv instead of the tables.
     #[serde(skip)]
     pub error: Option<String>,
+    /// Position of the record in the input stream (orders `--stream` output).
+    #[serde(skip)]
+    pub seq: u64,
     #[serde(skip)]
     char_starts: Vec<u32>,
 }
@@ -238,6 +241,7 @@ impl Document {
             tone: None,
             stances: Vec::new(),
             actions: Vec::new(),
+            seq: 0,
             error: None,
             char_starts,
         }
@@ -305,11 +309,18 @@ mod tests {
 }
 
 /// One row of `errors.csv`: an input record that could not become a document.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct ErrorRow {
     pub source: String,
     pub line: u64,
     pub doc_id: String,
     pub kind: String,
     pub message: String,
+    /// The document's input sha256 when the record was a readable document (a stage failed on
+    /// it, or it changed since an earlier run); part of its resume key.
+    #[serde(skip)]
+    pub input_sha256: Option<String>,
+    /// Position of the record in the input stream (orders `--stream` output).
+    #[serde(skip)]
+    pub seq: u64,
 }

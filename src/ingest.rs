@@ -90,7 +90,15 @@ fn expand(inputs: &[String]) -> Vec<Result<Unit, ErrorRow>> {
 }
 
 fn error(source: &str, line: u64, doc_id: &str, kind: &str, message: String) -> ErrorRow {
-    ErrorRow { source: source.into(), line, doc_id: doc_id.into(), kind: kind.into(), message }
+    ErrorRow {
+        source: source.into(),
+        line,
+        doc_id: doc_id.into(),
+        kind: kind.into(),
+        message,
+        input_sha256: None,
+        seq: 0,
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

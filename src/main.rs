@@ -14,15 +14,19 @@ fn main() -> ExitCode {
             Ok(summary) => {
                 let c = &summary.counts;
                 if !args.quiet {
+                    let skipped = match summary.skipped_done {
+                        0 => String::new(),
+                        n => format!(", {n} already done (skipped)"),
+                    };
+                    let dest = summary.out.as_ref().map(|o| o.display().to_string()).unwrap_or_else(|| "stdout".into());
                     eprintln!(
-                        "actorlens: {} documents, {} sentences, {} mentions, {} error rows in {:.1}s ({:.0} words/s) -> {}",
+                        "actorlens: {} documents, {} sentences, {} mentions, {} error rows{skipped} in {:.1}s ({:.0} words/s) -> {dest}",
                         c.documents,
                         c.sentences,
                         c.mentions,
                         c.errors,
                         summary.elapsed_seconds,
                         summary.words_per_second(),
-                        summary.out.display()
                     );
                 }
                 if c.errors > 0 {

@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::ingest::{Ingest, IngestOptions};
 use crate::ner::{NerOptions, Recognizer, TransformerNer};
 use crate::segment;
-use crate::sink::{self, OutputDir, OutputFormat};
+use crate::sink::store::{self, Done, OutputFile, RunIdentity, Store};
+use crate::sink::{self, Layout, OutputFormat, StreamItem};
 use crate::tone::{SentimentEngine, StanceEngine, ToneStage};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -38,7 +39,7 @@ pub fn default_model_dir() -> PathBuf {
     bundled_model_dir("default-ner")
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Counts {
     pub documents: usize,
     pub errors: usize,
@@ -52,6 +53,37 @@ pub struct Counts {
     pub actions: usize,
     pub flagged_invalid_utf8: usize,
     pub empty_documents: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, o: &Counts) {
+        self.documents += o.documents;
+        self.errors += o.errors;
+        self.sentences += o.sentences;
+        self.tokens += o.tokens;
+        self.words += o.words;
+        self.windows += o.windows;
+        self.mentions += o.mentions;
+        self.actors += o.actors;
+        self.stances += o.stances;
+        self.actions += o.actions;
+        self.flagged_invalid_utf8 += o.flagged_invalid_utf8;
+        self.empty_documents += o.empty_documents;
+    }
+
+    fn add_doc(&mut self, d: &Document) {
+        self.documents += 1;
+        self.sentences += d.sentences.len();
+        self.tokens += d.tokens.len();
+        self.words += sink::n_words(d);
+        self.windows += d.n_windows;
+        self.mentions += d.mentions.len();
+        self.actors += d.actors.len();
+        self.stances += d.stances.len();
+        self.actions += d.actions.len();
+        self.flagged_invalid_utf8 += d.flags.contains(&crate::document::Flag::InvalidUtf8) as usize;
+        self.empty_documents += d.flags.contains(&crate::document::Flag::Empty) as usize;
+    }
 }
 
 /// Seconds spent in each stage (wall clock, all chunks).
@@ -80,8 +112,15 @@ struct Manifest<'a> {
     actorlens_version: &'static str,
     command_line: &'a [String],
     model: ModelInfo,
+    /// sha256 over everything that changes outputs besides the inputs (models, options).
+    config_hash: &'a str,
+    /// Totals over the published outputs (including documents done by runs this one resumed).
     counts: &'a Counts,
-    outputs: Vec<String>,
+    /// What this invocation did.
+    this_run: &'a Counts,
+    /// Records skipped because an earlier run into this --out had done them (--resume).
+    skipped_done: usize,
+    outputs: Vec<OutputFile>,
     started_at: String,
     finished_at: String,
     elapsed_seconds: f64,
@@ -93,10 +132,14 @@ struct Manifest<'a> {
 }
 
 pub struct Summary {
+    /// What this invocation processed.
     pub counts: Counts,
+    /// Records skipped because they were already done (--resume).
+    pub skipped_done: usize,
     pub stages: StageSeconds,
     pub elapsed_seconds: f64,
-    pub out: PathBuf,
+    /// None in --stream mode.
+    pub out: Option<PathBuf>,
 }
 
 impl Summary {
@@ -147,8 +190,13 @@ impl Shard {
 /// Options that do not depend on the command line parser, so tests can drive the library.
 pub struct ExtractJob<'a> {
     pub inputs: Vec<String>,
-    pub out: PathBuf,
+    /// Output folder; None = `--stream` (JSON Lines to stdout).
+    pub out: Option<PathBuf>,
     pub formats: Vec<OutputFormat>,
+    pub layout: Layout,
+    pub resume: bool,
+    /// See [`config_hash`].
+    pub config_hash: String,
     pub ingest: IngestOptions,
     pub chunk_size: usize,
     pub recognizer: &'a dyn Recognizer,
@@ -207,10 +255,15 @@ pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Resul
         },
     };
     let progress = !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let inputs = if args.inputs.is_empty() { vec!["-".to_string()] } else { args.inputs.clone() };
+    let config_hash = config_hash(args, &model_dir)?;
     let job = ExtractJob {
-        inputs: args.inputs.clone(),
-        out: args.out.clone(),
+        inputs,
+        out: if args.stream { None } else { args.out.clone() },
         formats: args.format.clone(),
+        layout: args.layout,
+        resume: args.resume,
+        config_hash,
         ingest: IngestOptions {
             id_field: args.id_field.clone(),
             text_field: args.text_field.clone(),
@@ -262,24 +315,127 @@ fn progress_bar(inputs: &[String], enabled: bool) -> indicatif::ProgressBar {
     }
 }
 
+/// sha256 over a folder's files (names and contents), for the configuration hash.
+pub fn dir_fingerprint(dir: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    for f in files {
+        h.update(f.strip_prefix(dir).unwrap_or(&f).to_string_lossy().as_bytes());
+        h.update(crate::ner::sha256_file(&f)?.as_bytes());
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Everything besides the input that decides the outputs' bytes: model folders, options,
+/// version. `--resume` requires the same hash, so a resumed run never mixes configurations.
+pub fn config_hash(args: &ExtractArgs, ner_dir: &Path) -> Result<String> {
+    let fp = |d: &Option<PathBuf>| -> Result<String> {
+        d.as_ref().map(|d| dir_fingerprint(d)).transpose().map(|o| o.unwrap_or_else(|| "-".into()))
+    };
+    let syntax = match (&args.syntax_model, args.no_actions) {
+        (_, true) => "off".to_string(),
+        (Some(d), false) => dir_fingerprint(d)?,
+        (None, false) => dir_fingerprint(&bundled_model_dir("syntax"))?,
+    };
+    let aliases = match &args.aliases {
+        Some(p) => crate::ner::sha256_file(p)?,
+        None => "-".into(),
+    };
+    let value = serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "ner": dir_fingerprint(ner_dir)?,
+        "syntax": syntax,
+        "sentiment": fp(&args.sentiment_model)?,
+        "stance": fp(&args.stance_model)?,
+        "aliases": aliases,
+        "max_length": args.max_length,
+        "batch_size": args.batch_size,
+        "chunk_size": args.chunk_size,
+        "id_field": args.id_field,
+        "text_field": args.text_field,
+        "shard": args.shard.map(|s| format!("{}/{}", s.index, s.count)),
+    });
+    Ok(sha256_hex(value.to_string().as_bytes()))
+}
+
 /// Run one extraction job end to end.
 pub fn run(job: &ExtractJob) -> Result<Summary> {
     let started = chrono::Utc::now();
     let clock = Instant::now();
-    let mut out = OutputDir::create(&job.out, &job.formats)?;
+    let shard = job.shard.map(|s| (s.index, s.count)).unwrap_or((0, 1));
+    let (weights, weights_sha256) = job.recognizer.weights();
+    let mut store = match &job.out {
+        Some(out) => {
+            std::fs::create_dir_all(out).map_err(|e| Error::Output { path: out.clone(), message: e.to_string() })?;
+            let identity = RunIdentity {
+                model_sha256: weights_sha256.clone(),
+                config_hash: job.config_hash.clone(),
+                formats: job.formats.iter().map(|f| format!("{f:?}").to_lowercase()).collect(),
+                layout: format!("{:?}", job.layout).to_lowercase(),
+            };
+            Some(Store::open(out, &identity, &job.formats, job.layout, shard, job.resume)?)
+        }
+        None => None,
+    };
     let mut counts = Counts::default();
+    let mut skipped_done = 0usize;
     let bar = progress_bar(&job.inputs, job.progress);
     let mut ingest = Ingest::new(&job.inputs, job.ingest.clone());
-    let mut corpus_actors = CorpusActors::default();
     let mut stages = StageSeconds::default();
+    let stdout = std::io::stdout();
+    let mut seq = 0u64;
     loop {
         let mut t = Instant::now();
         let mut docs: Vec<Document> = Vec::with_capacity(job.chunk_size);
         let mut errors: Vec<ErrorRow> = Vec::new();
         for rec in ingest.by_ref() {
+            seq += 1;
             match rec {
-                Ok(doc) if job.shard.is_none_or(|s| s.owns(&doc.doc_id)) => docs.push(doc),
-                Err(e) if job.shard.is_none_or(|s| s.owns_error(&e)) => errors.push(e),
+                Ok(mut doc) if job.shard.is_none_or(|s| s.owns(&doc.doc_id)) => {
+                    doc.seq = seq;
+                    match store.as_ref().map(|s| s.check(&doc.doc_id, &doc.input_sha256)).unwrap_or(Done::No) {
+                        Done::No => docs.push(doc),
+                        Done::Yes => {
+                            skipped_done += 1;
+                            bar.inc(doc.text.len() as u64);
+                        }
+                        Done::Changed => errors.push(ErrorRow {
+                            source: doc.origin.source,
+                            line: doc.origin.line,
+                            message: format!(
+                                "doc_id `{}` was done by an earlier run into this --out with other text; \
+                                 reprocess changed documents into a new --out",
+                                doc.doc_id
+                            ),
+                            doc_id: doc.doc_id,
+                            kind: "changed_since_done".into(),
+                            input_sha256: Some(doc.input_sha256),
+                            seq,
+                        }),
+                    }
+                }
+                Err(mut e) if job.shard.is_none_or(|s| s.owns_error(&e)) => {
+                    e.seq = seq;
+                    let (key, sha) = store::error_key(&e);
+                    if store.as_ref().is_some_and(|s| s.check(&key, &sha) == Done::Yes) {
+                        skipped_done += 1;
+                    } else {
+                        errors.push(e);
+                    }
+                }
                 _ => {}
             }
             if docs.len() >= job.chunk_size {
@@ -309,6 +465,8 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
                 doc_id: d.doc_id,
                 kind: "ner_failed".into(),
                 message,
+                input_sha256: Some(d.input_sha256),
+                seq: d.seq,
             });
         }
         lap(&mut stages.ner);
@@ -321,36 +479,35 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
         lap(&mut stages.actions);
         job.tone.run(&mut docs)?;
         lap(&mut stages.tone);
-        out.write_documents(&docs)?;
-        out.write_errors(&errors)?;
-        lap(&mut stages.sink);
+        let mut chunk_counts = Counts::default();
+        let mut chunk_actors = CorpusActors::default();
         for d in &docs {
-            counts.documents += 1;
-            counts.sentences += d.sentences.len();
-            counts.tokens += d.tokens.len();
-            counts.words += sink::n_words(d);
-            counts.windows += d.n_windows;
-            counts.mentions += d.mentions.len();
-            counts.actors += d.actors.len();
-            counts.stances += d.stances.len();
-            counts.actions += d.actions.len();
-            corpus_actors.add(d);
-            counts.flagged_invalid_utf8 += d.flags.contains(&crate::document::Flag::InvalidUtf8) as usize;
-            counts.empty_documents += d.flags.contains(&crate::document::Flag::Empty) as usize;
+            chunk_counts.add_doc(d);
+            chunk_actors.add(d);
             bar.inc(d.text.len() as u64);
         }
-        counts.errors += errors.len();
+        chunk_counts.errors = errors.len();
+        match store.as_mut() {
+            Some(st) => st.commit_chunk(&docs, &errors, chunk_actors, chunk_counts.clone())?,
+            None => write_stream(&mut stdout.lock(), &docs, &errors)?,
+        }
+        lap(&mut stages.sink);
+        counts.add(&chunk_counts);
         let secs = clock.elapsed().as_secs_f64().max(1e-9);
         bar.set_message(format!("{} docs, {:.0} words/s", counts.documents, counts.words as f64 / secs));
     }
     bar.finish_and_clear();
-    out.write_corpus_actors(&corpus_actors.rows())?;
-    let dir = out.dir().to_path_buf();
-    let mut written: Vec<String> =
-        out.finish()?.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
-    written.push("manifest.json".into());
+    let Some(store) = store else {
+        let elapsed = clock.elapsed().as_secs_f64();
+        return Ok(Summary { counts, skipped_done, stages, elapsed_seconds: elapsed, out: None });
+    };
+    let t = Instant::now();
+    let (totals, corpus_actors) = store.totals()?;
+    let corpus_rows: Vec<_> = corpus_actors.rows().iter().map(sink::tables::corpus_actor_row).collect();
+    let manifest_path = store.manifest_path();
+    let outputs = store.publish(&corpus_rows)?;
+    stages.sink += t.elapsed().as_secs_f64();
     let elapsed = clock.elapsed().as_secs_f64();
-    let (weights, weights_sha256) = job.recognizer.weights();
     let manifest = Manifest {
         actorlens_version: env!("CARGO_PKG_VERSION"),
         command_line: &job.command_line,
@@ -361,8 +518,11 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
             sentiment: job.tone.sentiment.name(),
             stance: job.tone.stance.name(),
         },
-        counts: &counts,
-        outputs: written,
+        config_hash: &job.config_hash,
+        counts: &totals,
+        this_run: &counts,
+        skipped_done,
+        outputs,
         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         elapsed_seconds: elapsed,
@@ -372,6 +532,21 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
         batch_size: job.batch_size,
         shard: job.shard,
     };
-    sink::write_json_atomic(&dir.join("manifest.json"), &manifest)?;
-    Ok(Summary { counts, stages, elapsed_seconds: elapsed, out: dir })
+    if let Some(parent) = manifest_path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::Output { path: parent.into(), message: e.to_string() })?;
+    }
+    sink::write_json_atomic(&manifest_path, &manifest)?;
+    Ok(Summary { counts, skipped_done, stages, elapsed_seconds: elapsed, out: job.out.clone() })
+}
+
+/// `--stream`: this chunk's documents and error records as JSON lines, in input order.
+fn write_stream(w: &mut impl std::io::Write, docs: &[Document], errors: &[ErrorRow]) -> Result<()> {
+    let mut items: Vec<(u64, StreamItem)> = docs.iter().map(|d| (d.seq, StreamItem::Doc(d))).collect();
+    items.extend(errors.iter().map(|e| (e.seq, StreamItem::Error(e))));
+    items.sort_by_key(|x| x.0);
+    let fail = |e: std::io::Error| Error::Output { path: "<stdout>".into(), message: e.to_string() };
+    for (_, item) in items {
+        sink::stream_line(w, item).map_err(fail)?;
+    }
+    w.flush().map_err(fail)
 }

@@ -271,3 +271,9 @@ pub fn doc_with(text: &str, ents: &[(&str, &str)]) -> actorlens::Document {
     }
     d
 }
+
+#[allow(dead_code)]
+pub fn sha256(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
+}
