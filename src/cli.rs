@@ -101,6 +101,20 @@ pub struct ExtractArgs {
     #[arg(long, value_name = "PATH")]
     pub stance_model: Option<PathBuf>,
 
+    /// NER inference engine. `auto` runs the model folder's recorded default (for the bundled
+    /// model: onnx-int8 if its agreement with torch was measured >= 0.99, see models/default-ner/
+    /// MODEL_CARD.md), falling back to torch with a warning when ONNX Runtime is not installed.
+    /// `torch` is the reference (rust-bert on libtorch); `onnx` / `onnx-int8` run model.onnx /
+    /// model.int8.onnx on ONNX Runtime (CPU).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub engine: crate::ner::Engine,
+
+    /// Override the NER model's decoding: `argmax` (per word, like Hugging Face's
+    /// token-classification pipeline) or `bio-viterbi` (best BIO-valid sequence). Default: what
+    /// the model's config.json says (the bundled model: bio-viterbi).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub ner_decoding: Option<crate::ner::DecodingArg>,
+
     /// Where the model runs. `cuda` needs a CUDA-enabled libtorch.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,

@@ -31,12 +31,66 @@ pub struct NerOptions {
     pub batch_size: usize,
     /// Upper bound on word pieces per window (incl. special tokens); the model's limit wins.
     pub max_length: Option<usize>,
+    pub engine: Engine,
+    /// Intra-op threads for the ONNX Runtime engines (libtorch's are set process-wide).
+    pub threads: usize,
+    /// Override the model's own decoding (`config.json` → actorlens.decoding).
+    pub decoding: Option<DecodingArg>,
 }
 
 impl Default for NerOptions {
     fn default() -> Self {
-        NerOptions { device: Device::Cpu, batch_size: 32, max_length: None }
+        NerOptions {
+            device: Device::Cpu,
+            batch_size: 32,
+            max_length: None,
+            engine: Engine::Auto,
+            threads: 1,
+            decoding: None,
+        }
     }
+}
+
+/// The inference engine behind the NER stage. Both give the same entities (the model folder
+/// records the measured agreement); libtorch via rust-bert is the reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// The model folder's `actorlens.default_engine` (its fastest engine that matches the
+    /// reference), else torch. Falls back to torch, with a warning, if ONNX Runtime is missing.
+    Auto,
+    /// rust-bert on libtorch (model.safetensors / rust_model.ot): the reference engine.
+    Torch,
+    /// ONNX Runtime, fp32 graph (model.onnx).
+    Onnx,
+    /// ONNX Runtime, dynamically quantised int8 graph (model.int8.onnx).
+    OnnxInt8,
+}
+
+impl Engine {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Engine::Auto => "auto",
+            Engine::Torch => "torch",
+            Engine::Onnx => "onnx",
+            Engine::OnnxInt8 => "onnx-int8",
+        }
+    }
+
+    fn onnx_file(&self) -> Option<&'static str> {
+        match self {
+            Engine::Onnx => Some("model.onnx"),
+            Engine::OnnxInt8 => Some("model.int8.onnx"),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DecodingArg {
+    /// Best label per word, independently (what Hugging Face's token-classification pipeline does).
+    Argmax,
+    /// Best label sequence that obeys the BIO scheme (no I-X without a B-X/I-X before it).
+    BioViterbi,
 }
 
 /// `config.json` → `"actorlens"`: how the model was trained to be run.
@@ -49,6 +103,8 @@ struct RunConfig {
     /// `argmax` or `bio_viterbi`.
     decoding: Option<String>,
     max_length: Option<usize>,
+    /// `torch`, `onnx` or `onnx-int8`: what `--engine auto` runs.
+    default_engine: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,13 +175,58 @@ enum Arch {
     DistilBert(DistilBertForTokenClassification),
 }
 
-/// A transformer token classifier run through libtorch.
+enum Backend {
+    Torch {
+        arch: Arch,
+        _vs: nn::VarStore,
+    },
+    /// `Session::run` needs `&mut`; batches run one at a time anyway.
+    Onnx {
+        session: std::sync::Mutex<ort::session::Session>,
+        /// Whether the graph takes token_type_ids (an exporter may drop a constant input).
+        types_input: bool,
+    },
+}
+
+/// Where the ONNX Runtime library is: $ORT_DYLIB_PATH, else the one `make setup` fetched (its
+/// path embedded at build time), else next to the executable.
+fn ort_dylib() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    if let Some(p) = option_env!("ACTORLENS_ORT_DYLIB").map(PathBuf::from).filter(|p| p.is_file()) {
+        return Some(p);
+    }
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .take(3)
+        .flat_map(|d| [d.join("libonnxruntime.so"), d.join("lib").join("libonnxruntime.so")])
+        .find(|p| p.is_file())
+}
+
+/// Load ONNX Runtime once per process.
+fn ort_runtime() -> std::result::Result<&'static ort::environment::Environment, String> {
+    static ENV: std::sync::OnceLock<std::result::Result<ort::environment::Environment, String>> =
+        std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        let path = ort_dylib().ok_or_else(|| {
+            "ONNX Runtime library not found (run `make setup`, or set ORT_DYLIB_PATH to libonnxruntime.so)".to_string()
+        })?;
+        let builder = ort::init_from(&path).map_err(|e| format!("loading {}: {e}", path.display()))?;
+        builder.with_telemetry(false).build().map_err(|e| format!("ONNX Runtime: {e}"))
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
+
+/// A transformer token classifier run through libtorch (rust-bert) or ONNX Runtime.
 pub struct TransformerNer {
     dir: PathBuf,
     weights: PathBuf,
     weights_sha256: String,
-    arch: Arch,
-    _vs: nn::VarStore,
+    backend: Backend,
+    engine: Engine,
     tokenizer: Tokenizer,
     tags: Vec<Tag>,
     /// allowed[prev][cur] for constrained decoding; `prev == n` is the sentence start.
@@ -222,15 +323,45 @@ impl TransformerNer {
             Some("case_flag") => TokenTypes::CaseFlag,
             Some(other) => return Err(invalid(dir, format!("unknown actorlens.token_types `{other}`"))),
         };
-        let decoding = match run.decoding.as_deref() {
-            None | Some("argmax") => Decoding::Argmax,
-            Some("bio_viterbi") => Decoding::BioViterbi,
-            Some(other) => return Err(invalid(dir, format!("unknown actorlens.decoding `{other}`"))),
+        let decoding = match (opts.decoding, run.decoding.as_deref()) {
+            (Some(DecodingArg::Argmax), _) => Decoding::Argmax,
+            (Some(DecodingArg::BioViterbi), _) => Decoding::BioViterbi,
+            (None, None | Some("argmax")) => Decoding::Argmax,
+            (None, Some("bio_viterbi")) => Decoding::BioViterbi,
+            (None, Some(other)) => return Err(invalid(dir, format!("unknown actorlens.decoding `{other}`"))),
         };
-        let weights = find_weights(dir)?;
+        let engine = match opts.engine {
+            Engine::Auto => {
+                let wanted = match run.default_engine.as_deref() {
+                    None | Some("torch") => Engine::Torch,
+                    Some("onnx") => Engine::Onnx,
+                    Some("onnx-int8") => Engine::OnnxInt8,
+                    Some(other) => return Err(invalid(dir, format!("unknown actorlens.default_engine `{other}`"))),
+                };
+                match wanted.onnx_file() {
+                    Some(file) if !dir.join(file).is_file() => {
+                        tracing::warn!("{}: {file} is missing; using the torch engine", dir.display());
+                        Engine::Torch
+                    }
+                    Some(_) if opts.device != Device::Cpu => Engine::Torch,
+                    Some(_) => match ort_runtime() {
+                        Ok(_) => wanted,
+                        Err(e) => {
+                            tracing::warn!("{e}; using the torch engine");
+                            Engine::Torch
+                        }
+                    },
+                    None => Engine::Torch,
+                }
+            }
+            e => e,
+        };
         let tokenizer = load_tokenizer(dir)?;
 
         let model_type = config.get("model_type").and_then(|v| v.as_str()).unwrap_or("bert").to_string();
+        if engine.onnx_file().is_some() && opts.device != Device::Cpu {
+            return Err(Error::Usage(format!("--engine {} runs on the CPU only; use --engine torch", engine.as_str())));
+        }
         let mut vs = nn::VarStore::new(opts.device);
         let (arch, id2label, max_pos) = match model_type.as_str() {
             "bert" | "roberta" | "xlm-roberta" | "camembert" => {
@@ -268,7 +399,40 @@ impl TransformerNer {
                 ))
             }
         };
-        vs.load(&weights).map_err(|e| invalid(dir, format!("loading {}: {e}", weights.display())))?;
+        let (backend, weights) = match engine.onnx_file() {
+            None => {
+                let weights = find_weights(dir)?;
+                vs.load(&weights).map_err(|e| invalid(dir, format!("loading {}: {e}", weights.display())))?;
+                (Backend::Torch { arch, _vs: vs }, weights)
+            }
+            Some(file) => {
+                drop(arch); // only its config was needed
+                let path = dir.join(file);
+                if !path.is_file() {
+                    return Err(Error::ModelMissing { dir: dir.into(), file: file.into() });
+                }
+                let env = ort_runtime().map_err(|e| Error::Usage(format!("--engine {}: {e}", engine.as_str())))?;
+                let opt = |e: String| invalid(dir, format!("ONNX Runtime session options: {e}"));
+                let session = ort::session::Session::builder(env)
+                    .map_err(|e| opt(e.to_string()))?
+                    .with_intra_threads(opts.threads.max(1))
+                    .map_err(|e| opt(e.to_string()))?
+                    .with_inter_threads(1)
+                    .map_err(|e| opt(e.to_string()))?
+                    .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
+                    .map_err(|e| opt(e.to_string()))?
+                    .commit_from_file(&path)
+                    .map_err(|e| invalid(dir, format!("loading {}: {e}", path.display())))?;
+                let names: Vec<String> = session.inputs().iter().map(|i| i.name().to_string()).collect();
+                for need in ["input_ids", "attention_mask"] {
+                    if !names.iter().any(|n| n == need) {
+                        return Err(invalid(dir, format!("{file} has no `{need}` input (inputs: {names:?})")));
+                    }
+                }
+                let types_input = names.iter().any(|n| n == "token_type_ids");
+                (Backend::Onnx { session: std::sync::Mutex::new(session), types_input }, path)
+            }
+        };
 
         let n = id2label.len();
         let mut tags = Vec::with_capacity(n);
@@ -291,8 +455,8 @@ impl TransformerNer {
             dir: dir.into(),
             weights,
             weights_sha256,
-            arch,
-            _vs: vs,
+            backend,
+            engine,
             tokenizer,
             tags,
             allowed,
@@ -327,6 +491,10 @@ impl TransformerNer {
             types.extend(std::iter::repeat(0i64).take(pad));
         }
         let shape = [batch.len() as i64, max_len as i64];
+        if let Backend::Onnx { session, types_input } = &self.backend {
+            let flat = self.onnx_log_probs(session, *types_input, shape, ids, mask, types, n_labels)?;
+            return Ok(self.gather_heads(windows, batch, &flat, max_len, n_labels));
+        }
         let dev = self.opts.device;
         let forward = || -> Result<Vec<f32>> {
             let t_ids = Tensor::f_from_slice(&ids)?.f_view(shape)?.f_to(dev)?;
@@ -349,7 +517,19 @@ impl TransformerNer {
                 format!("model returned {} scores, expected {}", flat.len(), batch.len() * max_len * n_labels),
             ));
         }
-        Ok(batch
+        Ok(self.gather_heads(windows, batch, &flat, max_len, n_labels))
+    }
+
+    /// Per window of the batch, per word: the scores at the word's first piece.
+    fn gather_heads(
+        &self,
+        windows: &[Window],
+        batch: &[usize],
+        flat: &[f32],
+        max_len: usize,
+        n_labels: usize,
+    ) -> Vec<Vec<Vec<f32>>> {
+        batch
             .iter()
             .enumerate()
             .map(|(row, &i)| {
@@ -360,7 +540,48 @@ impl TransformerNer {
                     .map(|&pos| flat[base + pos * n_labels..base + (pos + 1) * n_labels].to_vec())
                     .collect()
             })
-            .collect())
+            .collect()
+    }
+
+    /// One ONNX Runtime call: log-softmax of the logits, flat [batch, seq, labels].
+    #[allow(clippy::too_many_arguments)]
+    fn onnx_log_probs(
+        &self,
+        session: &std::sync::Mutex<ort::session::Session>,
+        types_input: bool,
+        shape: [i64; 2],
+        ids: Vec<i64>,
+        mask: Vec<i64>,
+        types: Vec<i64>,
+        n_labels: usize,
+    ) -> Result<Vec<f32>> {
+        let fail = |e: String| invalid(&self.dir, format!("ONNX Runtime: {e}"));
+        let t = |v: Vec<i64>| ort::value::Tensor::from_array((shape, v)).map_err(|e| fail(e.to_string()));
+        let mut inputs = vec![("input_ids", t(ids)?.into_dyn()), ("attention_mask", t(mask)?.into_dyn())];
+        if types_input {
+            inputs.push(("token_type_ids", t(types)?.into_dyn()));
+        }
+        let mut session = session.lock().map_err(|_| fail("session lock poisoned".into()))?;
+        let outputs = session.run(inputs).map_err(|e| fail(e.to_string()))?;
+        let (out_shape, logits) = outputs[0].try_extract_tensor::<f32>().map_err(|e| fail(e.to_string()))?;
+        let expected = (shape[0] * shape[1]) as usize * n_labels;
+        if logits.len() != expected {
+            return Err(fail(format!("output shape {out_shape:?}, expected [{}, {}, {n_labels}]", shape[0], shape[1])));
+        }
+        // log-softmax per position, in f32 like libtorch.
+        let mut flat = Vec::with_capacity(expected);
+        for row in logits.chunks_exact(n_labels) {
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let sum: f32 = row.iter().map(|&x| (x - max).exp()).sum();
+            let lse = max + sum.ln();
+            flat.extend(row.iter().map(|&x| x - lse));
+        }
+        Ok(flat)
+    }
+
+    /// The engine actually running (after `auto` was resolved).
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     pub fn dir(&self) -> &Path {
@@ -372,7 +593,10 @@ impl TransformerNer {
     }
 
     fn logits(&self, ids: &Tensor, mask: &Tensor, types: &Tensor) -> Result<Tensor> {
-        Ok(match &self.arch {
+        let Backend::Torch { arch, .. } = &self.backend else {
+            return Err(invalid(&self.dir, "the torch engine is not loaded"));
+        };
+        Ok(match arch {
             Arch::Bert(m) => m.forward_t(Some(ids), Some(mask), Some(types), None, None, false).logits,
             Arch::Roberta(m) => m.forward_t(Some(ids), Some(mask), Some(types), None, None, false).logits,
             Arch::DistilBert(m) => {
@@ -544,7 +768,7 @@ fn spans(labels: &[usize], tags: &[Tag]) -> Vec<(usize, usize, String)> {
 
 impl Recognizer for TransformerNer {
     fn name(&self) -> String {
-        format!("transformer:{}", self.dir.display())
+        format!("transformer:{} (engine {})", self.dir.display(), self.engine.as_str())
     }
 
     fn weights(&self) -> (PathBuf, String) {

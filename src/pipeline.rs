@@ -233,7 +233,14 @@ pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Resul
             )),
         };
     let model_dir = args.ner_model.clone().unwrap_or_else(default_model_dir);
-    let opts = NerOptions { device, batch_size: args.batch_size, max_length: args.max_length };
+    let opts = NerOptions {
+        device,
+        batch_size: args.batch_size,
+        max_length: args.max_length,
+        engine: args.engine,
+        threads,
+        decoding: args.ner_decoding,
+    };
     let aliases = match &args.aliases {
         Some(path) => AliasTable::from_csv(path)?,
         None => AliasTable::default(),
@@ -256,7 +263,7 @@ pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Resul
     };
     let progress = !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let inputs = if args.inputs.is_empty() { vec!["-".to_string()] } else { args.inputs.clone() };
-    let config_hash = config_hash(args, &model_dir)?;
+    let config_hash = config_hash(args, &model_dir, recognizer.engine())?;
     let job = ExtractJob {
         inputs,
         out: if args.stream { None } else { args.out.clone() },
@@ -341,7 +348,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Everything besides the input that decides the outputs' bytes: model folders, options,
 /// version. `--resume` requires the same hash, so a resumed run never mixes configurations.
-pub fn config_hash(args: &ExtractArgs, ner_dir: &Path) -> Result<String> {
+pub fn config_hash(args: &ExtractArgs, ner_dir: &Path, engine: crate::ner::Engine) -> Result<String> {
     let fp = |d: &Option<PathBuf>| -> Result<String> {
         d.as_ref().map(|d| dir_fingerprint(d)).transpose().map(|o| o.unwrap_or_else(|| "-".into()))
     };
@@ -357,6 +364,8 @@ pub fn config_hash(args: &ExtractArgs, ner_dir: &Path) -> Result<String> {
     let value = serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "ner": dir_fingerprint(ner_dir)?,
+        "engine": engine.as_str(),
+        "decoding": args.ner_decoding.map(|d| format!("{d:?}")),
         "syntax": syntax,
         "sentiment": fp(&args.sentiment_model)?,
         "stance": fp(&args.stance_model)?,
