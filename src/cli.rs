@@ -119,9 +119,11 @@ pub struct ExtractArgs {
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
 
-    /// Windows (sentences) per model call. Larger is faster until memory runs out.
-    #[arg(long, default_value_t = 32, value_name = "N")]
-    pub batch_size: usize,
+    /// Windows (sentences, length-sorted) per model call. Default: the engine's best — torch 32,
+    /// onnx 8 (less padding); onnx-int8 always runs one window per call (its activation scales
+    /// are per call, so batching would make a sentence's entities depend on its neighbours).
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
 
     /// Cap on word pieces per model window (incl. special tokens); the model's own limit
     /// always applies. Longer sentences are tagged in overlapping windows, never truncated.

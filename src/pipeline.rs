@@ -219,7 +219,7 @@ pub fn set_threads(n: usize) {
 /// Build everything from parsed flags and run. Errors here mean "could not start" (exit 2).
 pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Result<Summary> {
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    if threads == 0 || args.batch_size == 0 || args.chunk_size == 0 {
+    if threads == 0 || args.batch_size == Some(0) || args.chunk_size == 0 {
         return Err(Error::Usage("--threads, --batch-size and --chunk-size must be at least 1".into()));
     }
     set_threads(threads);
@@ -263,7 +263,7 @@ pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Resul
     };
     let progress = !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let inputs = if args.inputs.is_empty() { vec!["-".to_string()] } else { args.inputs.clone() };
-    let config_hash = config_hash(args, &model_dir, recognizer.engine())?;
+    let config_hash = config_hash(args, &model_dir, recognizer.engine(), recognizer.batch_size())?;
     let job = ExtractJob {
         inputs,
         out: if args.stream { None } else { args.out.clone() },
@@ -284,7 +284,7 @@ pub fn extract_from_args(args: &ExtractArgs, command_line: Vec<String>) -> Resul
         command_line,
         progress,
         threads,
-        batch_size: args.batch_size,
+        batch_size: recognizer.batch_size(),
         shard: args.shard,
     };
     run(&job)
@@ -348,7 +348,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Everything besides the input that decides the outputs' bytes: model folders, options,
 /// version. `--resume` requires the same hash, so a resumed run never mixes configurations.
-pub fn config_hash(args: &ExtractArgs, ner_dir: &Path, engine: crate::ner::Engine) -> Result<String> {
+pub fn config_hash(args: &ExtractArgs, ner_dir: &Path, engine: crate::ner::Engine, batch_size: usize) -> Result<String> {
     let fp = |d: &Option<PathBuf>| -> Result<String> {
         d.as_ref().map(|d| dir_fingerprint(d)).transpose().map(|o| o.unwrap_or_else(|| "-".into()))
     };
@@ -371,7 +371,7 @@ pub fn config_hash(args: &ExtractArgs, ner_dir: &Path, engine: crate::ner::Engin
         "stance": fp(&args.stance_model)?,
         "aliases": aliases,
         "max_length": args.max_length,
-        "batch_size": args.batch_size,
+        "batch_size": batch_size,
         "chunk_size": args.chunk_size,
         "id_field": args.id_field,
         "text_field": args.text_field,
