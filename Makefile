@@ -8,13 +8,14 @@ OUT ?= out/sample
 SAMPLE := data/sotu data/sotu_paragraphs.jsonl data/sotu_paragraphs.csv
 DEFAULT_MODEL := models/default-ner
 
-.PHONY: help setup build run test clean bench spark-example
+.PHONY: help setup build run test clean bench parquet-check spark-example
 
 help:
 	@echo "make setup   - fetch and assemble libtorch 2.4.0 (CPU) into ~/.cache/actorlens, once"
 	@echo "make run     - run actorlens on data/ with the default model, outputs in $(OUT)/"
 	@echo "make test    - run the whole test suite"
 	@echo "make bench   - throughput and peak memory vs the HF pipeline and spaCy md -> build/bench/results.md (~20 min idle)"
+	@echo "make parquet-check - write the sample as Parquet and read it back with pyarrow, pandas and DuckDB"
 	@echo "make spark-example - PySpark example (examples/spark/) in local mode, checked against one actorlens run (needs Java 17+)"
 	@echo "make model   - rebuild models/default-ner from registry packages (~90 min on 2 cores)"
 	@echo "make model-eval - evaluate models/default-ner and rewrite its MODEL_CARD.md"
@@ -71,6 +72,21 @@ bench: setup ner-inputs $(BENCH_VENV_STAMP)
 	build/venv/bin/python scripts/bench.py run --paragraphs $(BENCH_PARAGRAPHS) --scales "$(BENCH_SCALES)" \
 	    --repeats $(BENCH_REPEATS) --engines "$(BENCH_ENGINES)" --threads $(BENCH_THREADS) \
 	    --out $(BENCH_OUT) --model $(DEFAULT_MODEL)
+	$(MAKE) parquet-check
+
+# make parquet-check: the bundled sample as CSV + Parquet, read back with pyarrow, pandas and
+# DuckDB (PyPI, in build/venv); every cell must equal the CSV's (scripts/check_parquet.py).
+PQ_VENV_STAMP := build/parquet-venv/.actorlens-stamp
+$(PQ_VENV_STAMP): scripts/requirements-parquet.txt
+	test -x build/parquet-venv/bin/python || python3 -m venv build/parquet-venv
+	build/parquet-venv/bin/python -m pip install --disable-pip-version-check -q -r scripts/requirements-parquet.txt
+	touch $@
+
+parquet-check: setup $(PQ_VENV_STAMP)
+	cargo build --release
+	rm -rf build/parquet-check
+	target/release/actorlens extract $(SAMPLE) --out build/parquet-check --format csv,parquet --quiet
+	build/parquet-venv/bin/python scripts/check_parquet.py build/parquet-check
 
 # make spark-example: runs examples/spark/actorlens_spark.py with spark-submit --master local[2]
 # on data/sotu_paragraphs.jsonl plus a few deliberately bad lines (a temporary copy), runs the

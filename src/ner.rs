@@ -262,24 +262,30 @@ impl OnnxRunner {
         Ok(gather_heads(windows, batch, &flat, max_len, n_labels))
     }
 
-    /// All batches, spread over the workers (batch k → worker k mod n). Results in batch order.
+    /// All batches, spread over the workers: each takes the next unclaimed batch, so a worker
+    /// that drew short ones is never idle while another still has a queue. Results in batch
+    /// order (so the output does not depend on scheduling).
     fn run_all(&self, windows: &[Window], batches: &[&[usize]], n_labels: usize) -> Vec<Result<BatchScores>> {
         let n = self.sessions.len().max(1);
+        let next = std::sync::atomic::AtomicUsize::new(0);
         let mut per_worker: Vec<Vec<(usize, Result<BatchScores>)>> = Vec::new();
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..n)
                 .map(|w| {
+                    let next = &next;
                     scope.spawn(move || {
-                        (w..batches.len())
-                            .step_by(n)
-                            .map(|k| {
-                                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                    self.run(w, windows, batches[k], n_labels)
-                                }))
-                                .unwrap_or_else(|_| Err(invalid(&self.dir, "ONNX Runtime panicked on this input")));
-                                (k, r)
-                            })
-                            .collect::<Vec<_>>()
+                        let mut done = Vec::new();
+                        loop {
+                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if k >= batches.len() {
+                                break done;
+                            }
+                            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                self.run(w, windows, batches[k], n_labels)
+                            }))
+                            .unwrap_or_else(|_| Err(invalid(&self.dir, "ONNX Runtime panicked on this input")));
+                            done.push((k, r));
+                        }
                     })
                 })
                 .collect();

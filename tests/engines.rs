@@ -49,19 +49,28 @@ fn onnx_engines_find_the_entities_of_the_torch_reference() {
     // Same graph, same weights: the same entities (scores may differ in the last decimal).
     assert_eq!(entities(&fp32), reference);
 
-    // The default (`auto`) is the fp32 graph.
+    // The default (`auto`) is the int8 graph: measured F1 0.9947 against torch on the
+    // 3,794-sentence test split (ENGINES.md); one short article allows a couple of differences.
     let auto = tmp.path().join("auto");
-    assert!(run_engine(&input, &auto, "auto").ends_with("(engine onnx)"));
-    assert_eq!(entities(&auto), reference);
-
-    // The int8 graph is not bundled (see ENGINES.md): asking for it names the file and the fix.
-    actorlens()
-        .args(["extract", "--quiet", "--engine", "onnx-int8", "--out"])
-        .arg(tmp.path().join("int8"))
-        .arg(&input)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("model.int8.onnx"));
+    assert!(run_engine(&input, &auto, "auto").ends_with("(engine onnx-int8)"));
+    let int8 = entities(&auto);
+    let same = int8.intersection(&reference).count() as f64;
+    let f1 = 2.0 * same / (int8.len() + reference.len()) as f64;
+    assert!(f1 >= 0.95, "int8 vs torch F1 {f1:.4}");
+    // One window per call: a sentence's entities do not depend on what else is in the run.
+    let alone = tmp.path().join("alone.txt");
+    let text = std::fs::read_to_string(&input).unwrap();
+    let first_paragraph = text.splitn(3, "\n\n").take(2).collect::<Vec<_>>().join("\n\n");
+    std::fs::write(&alone, &first_paragraph).unwrap();
+    let alone_out = tmp.path().join("alone");
+    run_engine(&alone, &alone_out, "onnx-int8");
+    let spans = |set: &BTreeSet<Entity>| -> BTreeSet<(String, String, String)> {
+        set.iter().map(|e| (e.1.clone(), e.2.clone(), e.3.clone())).collect()
+    };
+    let end = first_paragraph.chars().count();
+    let in_full: BTreeSet<_> = spans(&int8).into_iter().filter(|e| e.1.parse::<usize>().unwrap() <= end).collect();
+    assert!(in_full.len() >= 5, "{in_full:?}");
+    assert_eq!(spans(&entities(&alone_out)), in_full);
 }
 
 #[test]

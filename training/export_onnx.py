@@ -8,15 +8,15 @@ Writes, next to model.safetensors:
                      ~10% slower on CPU and ties the file to com.microsoft contrib ops.
   * model.int8.onnx  dynamic int8 quantisation (quantize_dynamic) of model.onnx, variant --int8
                      (default pc-nolayer012: QInt8 per-channel weights, MatMuls of layers 3-5
-                     and the classifier; layers 0-2 kept fp32). Not committed and not the
-                     default engine: the Rust side runs int8 one window per call (activation
-                     scales are per call, so batching would make a sentence's entities depend on
-                     its neighbours), and at that setting this variant (entity F1 vs torch
-                     0.9947 on the test split) is no faster than model.onnx at batch 8. Quantising
-                     every MatMul (matmul-pc) is 2x faster but reaches only F1 0.981 (batch 1)
-                     / 0.970 (batch 32): ORT quantises activations per tensor, and the [CLS]
-                     (and padding) positions carry 5-20x larger activations than ordinary
-                     tokens at the FFN inputs. Full table: models/default-ner/ENGINES.md.
+                     and the classifier; layers 0-2 kept fp32). The default engine: the Rust side
+                     runs it one window per call (activation scales are per call, so batching
+                     would make a sentence's entities depend on its neighbours), where it is ~9 %
+                     faster than model.onnx at its best batch size with entity F1 0.9947 vs torch
+                     on the test split. Quantising every MatMul (matmul-pc) is 2x faster but
+                     reaches only F1 0.981 (batch 1) / 0.970 (batch 32): ORT quantises
+                     activations per tensor, and the [CLS] (and padding) positions carry 5-20x
+                     larger activations than ordinary tokens at the FFN inputs. Full table:
+                     models/default-ner/ENGINES.md.
 
 Graph contract (what the Rust `ort` side feeds):
   inputs  input_ids, attention_mask, token_type_ids: int64 [batch, seq] (both axes dynamic),
@@ -180,12 +180,12 @@ def main():
         return {n: sha256(os.path.join(dst, n)) for n in ("model.onnx", "model.int8.onnx")}
 
     h = build(out)
-    # `--engine auto` runs the fp32 graph: it gives exactly the torch entities and is the fastest
-    # engine that does at batch-independent settings (int8 needs one window per call; README).
+    # `--engine auto` runs the int8 graph: the fastest engine whose entities agree with torch at
+    # F1 >= 0.99 (models/default-ner/ENGINES.md; check with onnx_check.py / the Rust binary).
     cfg_path = os.path.join(out, "config.json")
     if os.path.exists(cfg_path) and not os.path.islink(cfg_path):
         cfg = json.load(open(cfg_path))
-        cfg.setdefault("actorlens", {})["default_engine"] = "onnx"
+        cfg.setdefault("actorlens", {})["default_engine"] = "onnx-int8"
         with open(cfg_path, "w") as f:
             json.dump(cfg, f, indent=2, sort_keys=True); f.write("\n")
     for n, d in h.items():
