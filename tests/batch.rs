@@ -3,22 +3,11 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::{actorlens, csv_rows, read};
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn actorlens() -> Command {
-    Command::cargo_bin("actorlens").expect("binary")
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-fn csv_rows(p: &Path) -> Vec<csv::StringRecord> {
-    csv::Reader::from_path(p).unwrap().records().map(|r| r.unwrap()).collect()
-}
 
 fn json(p: &Path) -> serde_json::Value {
     serde_json::from_str(&read(p)).unwrap()
@@ -40,7 +29,7 @@ fn corpus(n: usize, offset: usize) -> String {
         .collect()
 }
 
-fn extract(out: &Path, input: &Path, extra: &[&str]) -> Command {
+fn extract(out: &Path, input: &Path, extra: &[&str]) -> assert_cmd::Command {
     let mut cmd = actorlens();
     cmd.args(["extract", "--quiet", "--threads", "2"])
         .arg(input)

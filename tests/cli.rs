@@ -2,20 +2,9 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::{actorlens, csv_rows, read};
+
 use std::path::Path;
-
-fn actorlens() -> Command {
-    Command::cargo_bin("actorlens").expect("binary")
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-fn csv_rows(p: &Path) -> Vec<csv::StringRecord> {
-    csv::Reader::from_path(p).unwrap().records().map(|r| r.unwrap()).collect()
-}
 
 /// A corpus mixing good and bad records of every input kind.
 fn messy_corpus(dir: &Path) {

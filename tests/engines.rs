@@ -3,14 +3,11 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::actorlens;
+
 use predicates::prelude::*;
 use std::collections::BTreeSet;
 use std::path::Path;
-
-fn actorlens() -> Command {
-    Command::cargo_bin("actorlens").expect("binary")
-}
 
 type Entity = (String, String, String, String);
 

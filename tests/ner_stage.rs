@@ -13,8 +13,8 @@ fn doc(id: &str, text: &str) -> Document {
 }
 
 fn run(model: &std::path::Path, texts: &[&str]) -> Vec<Document> {
-    let ner =
-        TransformerNer::load(model, NerOptions { batch_size: Some(4), ..Default::default() }).expect("load fixture model");
+    let ner = TransformerNer::load(model, NerOptions { batch_size: Some(4), ..Default::default() })
+        .expect("load fixture model");
     let mut docs: Vec<Document> = texts.iter().enumerate().map(|(i, t)| doc(&format!("d{i}"), t)).collect();
     ner.recognize(&mut docs).expect("recognize");
     docs

@@ -277,3 +277,17 @@ pub fn sha256(path: &Path) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
+
+/// The built `actorlens` binary.
+pub fn actorlens() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("actorlens").expect("binary")
+}
+
+pub fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Data rows of a CSV file (header excluded).
+pub fn csv_rows(p: &Path) -> Vec<csv::StringRecord> {
+    csv::Reader::from_path(p).unwrap().records().map(|r| r.unwrap()).collect()
+}
