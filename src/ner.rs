@@ -177,10 +177,7 @@ enum Arch {
 }
 
 enum Backend {
-    Torch {
-        arch: Arch,
-        _vs: nn::VarStore,
-    },
+    Torch { arch: Arch, _vs: nn::VarStore },
     Onnx(OnnxRunner),
 }
 
@@ -216,13 +213,23 @@ fn pad_batch(windows: &[Window], batch: &[usize], pad_id: i64) -> (Vec<i64>, Vec
 }
 
 /// Per window of the batch, per word: the scores at the word's first piece.
-fn gather_heads(windows: &[Window], batch: &[usize], flat: &[f32], max_len: usize, n_labels: usize) -> Vec<Vec<Vec<f32>>> {
+fn gather_heads(
+    windows: &[Window],
+    batch: &[usize],
+    flat: &[f32],
+    max_len: usize,
+    n_labels: usize,
+) -> Vec<Vec<Vec<f32>>> {
     batch
         .iter()
         .enumerate()
         .map(|(row, &i)| {
             let base = row * max_len * n_labels;
-            windows[i].heads.iter().map(|&pos| flat[base + pos * n_labels..base + (pos + 1) * n_labels].to_vec()).collect()
+            windows[i]
+                .heads
+                .iter()
+                .map(|&pos| flat[base + pos * n_labels..base + (pos + 1) * n_labels].to_vec())
+                .collect()
         })
         .collect()
 }
@@ -297,9 +304,7 @@ impl OnnxRunner {
         for (k, r) in per_worker.into_iter().flatten() {
             out[k] = Some(r);
         }
-        out.into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(invalid(&self.dir, "an inference worker stopped"))))
-            .collect()
+        out.into_iter().map(|r| r.unwrap_or_else(|| Err(invalid(&self.dir, "an inference worker stopped")))).collect()
     }
 }
 

@@ -348,7 +348,12 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Everything besides the input that decides the outputs' bytes: model folders, options,
 /// version. `--resume` requires the same hash, so a resumed run never mixes configurations.
-pub fn config_hash(args: &ExtractArgs, ner_dir: &Path, engine: crate::ner::Engine, batch_size: usize) -> Result<String> {
+pub fn config_hash(
+    args: &ExtractArgs,
+    ner_dir: &Path,
+    engine: crate::ner::Engine,
+    batch_size: usize,
+) -> Result<String> {
     let fp = |d: &Option<PathBuf>| -> Result<String> {
         d.as_ref().map(|d| dir_fingerprint(d)).transpose().map(|o| o.unwrap_or_else(|| "-".into()))
     };
