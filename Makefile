@@ -13,7 +13,7 @@ DEFAULT_MODEL := models/default-ner
 help:
 	@echo "make setup   - fetch and assemble libtorch 2.4.0 (CPU) into ~/.cache/actorlens, once"
 	@echo "make run     - run actorlens on data/ with the default model, outputs in $(OUT)/"
-	@echo "make test    - run the whole test suite"
+	@echo "make test    - run the whole test suite (cargo tests + parquet-check)"
 	@echo "make bench   - throughput and peak memory vs the HF pipeline and spaCy md -> build/bench/results.md (~20 min idle)"
 	@echo "make parquet-check - write the sample as Parquet and read it back with pyarrow, pandas and DuckDB"
 	@echo "make spark-example - PySpark example (examples/spark/) in local mode, checked against one actorlens run (needs Java 17+)"
@@ -35,8 +35,10 @@ run: setup
 	  exit 2; }
 	cargo run --release -- extract $(SAMPLE) --out $(OUT)
 
+# The whole suite: Rust tests, then Parquet output read back by pyarrow, pandas and DuckDB.
 test: setup
 	cargo test --release
+	$(MAKE) parquet-check
 
 # make bench: words/s and peak RSS of actorlens vs the Hugging Face token-classification pipeline
 # (same weights) and spaCy en_core_web_md, on SOTU 2014-2021 paragraphs, plus entity agreement

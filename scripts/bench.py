@@ -311,6 +311,22 @@ def run_worker(kind, args, threads, log, out_json):
 
 # ----------------------------------------------------------------------------------- report
 
+def repeat_worker(name, kind, args, repeats, threads, runs, words):
+    """Run a peer worker `repeats` times; the runs that succeeded, with words/s added."""
+    reps = []
+    for i in range(repeats):
+        log, js = (os.path.join(runs, f"{name}-rep{i + 1}.{ext}") for ext in ("log", "json"))
+        r = run_worker(kind, args, threads, log, js)
+        if r["rc"] != 0:
+            print(f"error: {name} failed: " + tail(log), file=sys.stderr)
+            break
+        r["words_per_s"] = words / r["seconds"] if words else None
+        reps.append(r)
+        print(f"{name} rep {i + 1}: {r['words_per_s']:,.0f} words/s, wall {r['wall_s']:.1f} s, "
+              f"peak {r['peak_rss_mb']:.0f} MB", flush=True)
+    return reps
+
+
 def machine():
     cpu = ""
     for l in open("/proc/cpuinfo"):
@@ -451,18 +467,8 @@ def main_run(a):
     if a.hf_batch32:
         hf_variants.append(("hf-b32", 32, True))
     for name, bs, srt in hf_variants:
-        reps = []
-        for i in range(a.repeats):
-            args = ["--sentences", sent_file, "--model", a.model, "--batch-size", str(bs)] + (["--sort"] if srt else [])
-            r = run_worker("worker-hf", args, threads, os.path.join(runs, f"{name}-rep{i + 1}.log"),
-                           os.path.join(runs, f"{name}-rep{i + 1}.json"))
-            if r["rc"] != 0:
-                print(f"error: {name} failed: " + tail(os.path.join(runs, f"{name}-rep{i + 1}.log")), file=sys.stderr)
-                break
-            r["words_per_s"] = words / r["seconds"] if words else None
-            reps.append(r)
-            print(f"{name} rep {i + 1}: {r['words_per_s']:,.0f} words/s, wall {r['wall_s']:.1f} s, "
-                  f"peak {r['peak_rss_mb']:.0f} MB", flush=True)
+        args = ["--sentences", sent_file, "--model", a.model, "--batch-size", str(bs)] + (["--sort"] if srt else [])
+        reps = repeat_worker(name, "worker-hf", args, a.repeats, threads, runs, words)
         if reps:
             hf[name] = reps
 
@@ -473,19 +479,9 @@ def main_run(a):
         # n_process > 1: spaCy deals out batches of batch_size docs round-robin, so the default
         # (1000) would give every doc to one worker; use batches small enough to feed all workers.
         bs = 0 if npr == 1 else max(1, min(1000, len(recs) // (npr * 8)))
-        reps = []
-        for i in range(a.repeats):
-            args = ["--corpus", corpus, "--model", a.spacy_model, "--mode", mode, "--n-process", str(npr),
-                    "--batch-size", str(bs)]
-            r = run_worker("worker-spacy", args, threads, os.path.join(runs, f"{name}-rep{i + 1}.log"),
-                           os.path.join(runs, f"{name}-rep{i + 1}.json"))
-            if r["rc"] != 0:
-                print(f"error: {name} failed: " + tail(os.path.join(runs, f"{name}-rep{i + 1}.log")), file=sys.stderr)
-                break
-            r["words_per_s"] = words / r["seconds"] if words else None
-            reps.append(r)
-            print(f"{name} rep {i + 1}: {r['words_per_s']:,.0f} words/s, wall {r['wall_s']:.1f} s, "
-                  f"peak {r['peak_rss_mb']:.0f} MB", flush=True)
+        args = ["--corpus", corpus, "--model", a.spacy_model, "--mode", mode, "--n-process", str(npr),
+                "--batch-size", str(bs)]
+        reps = repeat_worker(name, "worker-spacy", args, a.repeats, threads, runs, words)
         if reps:
             sp[name] = reps
 

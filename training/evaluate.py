@@ -8,11 +8,11 @@
 * writes build/ner/test.jsonl + build/ner/student_pred.jsonl for the Rust parity check,
 * writes --card (MODEL_CARD.md) and prints the table.
 """
-import argparse, datetime, hashlib, json, os, sys, time
+import argparse, datetime, json, os, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import torch
-from ner_common import TYPES, LABELS, prf, load_tokenizer
+from ner_common import TYPES, LABELS, prf, load_tokenizer, sha256
 from nermodel import predict
 
 REPORT_TYPES = ["PERSON", "ORG", "GPE", "NORP", "LOC", "DATE", "MONEY"]
@@ -28,14 +28,6 @@ def scores(recs, key_pred, preds=None):
     for t in TYPES:
         res[t] = prf({g for g in gold if g[3] == t}, {p for p in pred if p[3] == t})
     return res
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
 
 
 def main():

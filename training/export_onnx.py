@@ -26,13 +26,13 @@ Graph contract (what the Rust `ort` side feeds):
 The export is deterministic (same bytes for the same model.safetensors and the pinned
 requirements-onnx.txt); --check-determinism exports a second time and compares.
 """
-import argparse, hashlib, json, os, re, shutil, sys, tempfile
+import argparse, json, os, re, shutil, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import numpy as np
 import torch
 
-from ner_common import LABELS
+from ner_common import LABELS, sha256
 
 INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
 OPSET = 17
@@ -74,14 +74,6 @@ class Wrapper(torch.nn.Module):
     def forward(self, input_ids, attention_mask, token_type_ids):
         return self.m(input_ids=input_ids, attention_mask=attention_mask,
                       token_type_ids=token_type_ids, return_dict=True).logits
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
 
 
 def export_fp32(model_dir, out_path, opset=OPSET):

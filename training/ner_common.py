@@ -8,6 +8,7 @@ The Rust side (src/) implements the identical logic; keep them in sync:
     word is read from its FIRST word piece
   * decoding = BIO-constrained Viterbi over per-word log-softmax scores
 """
+import hashlib
 import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -21,6 +22,15 @@ LABEL2ID = {l: i for i, l in enumerate(LABELS)}
 MAX_LENGTH = 128  # word pieces incl. [CLS] and [SEP]
 ACTORLENS_META = {"token_types": "case_flag", "decoding": "bio_viterbi", "label_scheme": "BIO",
                   "max_length": MAX_LENGTH}
+
+
+def sha256(path):
+    """Hex sha256 of a file (model cards, ONNX metadata)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
 
 
 def case_flags(text, offsets, special_mask=None):
