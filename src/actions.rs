@@ -180,6 +180,25 @@ impl<'a> Sent<'a> {
     }
 }
 
+impl crate::stage::Stage for ActionStage {
+    fn name(&self) -> &'static str {
+        "actions"
+    }
+    fn reads(&self) -> &'static [crate::stage::Field] {
+        use crate::stage::Field::*;
+        &[Text, Sentences, Tokens, Mentions, MentionActors, Actors]
+    }
+    fn writes(&self) -> &'static [crate::stage::Field] {
+        &[crate::stage::Field::Actions]
+    }
+    fn run(&self, docs: &mut [Document]) {
+        crate::stage::per_document("actions", docs, |d| {
+            ActionStage::run(self, d);
+            Ok(())
+        })
+    }
+}
+
 impl ActionStage {
     pub fn load(dir: &Path) -> crate::error::Result<Self> {
         let syntax = Syntax::load(dir)

@@ -589,6 +589,26 @@ impl<'a> Builder<'a> {
     }
 }
 
+impl crate::stage::Stage for ActorResolver {
+    fn name(&self) -> &'static str {
+        "actors"
+    }
+    fn reads(&self) -> &'static [crate::stage::Field] {
+        use crate::stage::Field::*;
+        &[Text, Mentions]
+    }
+    fn writes(&self) -> &'static [crate::stage::Field] {
+        use crate::stage::Field::*;
+        &[Actors, MentionActors]
+    }
+    fn run(&self, docs: &mut [Document]) {
+        crate::stage::per_document("actors", docs, |d| {
+            self.resolve(d);
+            Ok(())
+        })
+    }
+}
+
 impl ActorResolver {
     pub fn new(aliases: AliasTable) -> Self {
         ActorResolver { aliases }
@@ -601,7 +621,7 @@ impl ActorResolver {
         let mut b = Builder { g, aliases: &self.aliases, drafts: Vec::new(), parent: Vec::new() };
         let mut assigned: Vec<Option<usize>> = vec![None; doc.mentions.len()];
         for (mi, m) in doc.mentions.iter().enumerate() {
-            if !is_actor_type(&m.kind) {
+            if !m.kind.is_actor() {
                 continue;
             }
             let surface = clean_surface(&m.text);
@@ -650,7 +670,7 @@ impl ActorResolver {
                 gov_after
                     .captures(after)
                     .and_then(|c| c.get(1))
-                    .map(|w| (name.clone(), m.kind.clone(), w.as_str().to_string()))
+                    .map(|w| (name.clone(), m.kind.as_str().to_string(), w.as_str().to_string()))
             } else {
                 None
             };
@@ -659,7 +679,7 @@ impl ActorResolver {
                 let label = format!("{} {}", head, word.to_lowercase());
                 b.government(owner, &word, &label, start, mi)
             } else {
-                let i = b.resolve(&name, &m.kind, start, mi);
+                let i = b.resolve(&name, m.kind.as_str(), start, mi);
                 if let Some(c) = paren.captures(after) {
                     if let Some(acr) = c.get(1).map(|x| x.as_str()) {
                         if is_acronym(acr) && !is_acronym(&name) && m.kind == "ORG" {

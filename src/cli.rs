@@ -1,7 +1,13 @@
-//! Every command-line flag, with its help text, in one place.
+//! Every command-line flag, with its help text, in one place. Flags become one validated
+//! [`Plan`] here ([`ExtractArgs::plan`]); the library never sees clap types.
 
-use crate::ingest::Format;
+use crate::ingest::{Format, IngestOptions};
+use crate::model::heads::Decoding;
+use crate::model::Engine;
+use crate::plan::{DeviceChoice, Plan, Request};
+use crate::shard::Shard;
 use crate::sink::{Layout, OutputFormat};
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -11,8 +17,9 @@ use std::path::PathBuf;
     version,
     about = "Who the actors are in news articles, what the text says they did, and the tone around them.",
     long_about = "actorlens reads news-article corpora (.txt/.md files, JSON Lines, CSV or stdin), splits \
-them into sentences, runs a transformer named-entity recogniser (rust-bert on libtorch), and writes \
-offset-exact tables as CSV and JSON Lines for pandas, DuckDB or a warehouse.\n\n\
+them into sentences, runs a transformer named-entity recogniser (ONNX Runtime, or rust-bert on libtorch), \
+groups mentions into actors, extracts claimed actions and scores tone, and writes offset-exact tables \
+as CSV, JSON Lines and Parquet for pandas, DuckDB, Spark or a warehouse.\n\n\
 Exit codes: 0 = finished cleanly; 1 = finished, but some input records are in errors.csv; \
 2 = could not start (bad flags, missing model, unwritable output)."
 )]
@@ -107,13 +114,13 @@ pub struct ExtractArgs {
     /// `torch` is the reference (rust-bert on libtorch); `onnx` / `onnx-int8` run model.onnx /
     /// model.int8.onnx on ONNX Runtime (CPU).
     #[arg(long, value_enum, default_value = "auto")]
-    pub engine: crate::ner::Engine,
+    pub engine: Engine,
 
     /// Override the NER model's decoding: `argmax` (per word, like Hugging Face's
     /// token-classification pipeline) or `bio-viterbi` (best BIO-valid sequence). Default: what
     /// the model's config.json says (the bundled model: bio-viterbi).
     #[arg(long, value_enum, value_name = "MODE")]
-    pub ner_decoding: Option<crate::ner::DecodingArg>,
+    pub ner_decoding: Option<Decoding>,
 
     /// Where the model runs. `cuda` needs a CUDA-enabled libtorch.
     #[arg(long, value_enum, default_value = "cpu")]
@@ -157,7 +164,7 @@ pub struct ExtractArgs {
     /// Kubernetes Indexed Job: --shard $JOB_COMPLETION_INDEX/N). corpus_actors.csv then covers
     /// the shard only.
     #[arg(long, value_name = "I/N")]
-    pub shard: Option<crate::pipeline::Shard>,
+    pub shard: Option<Shard>,
 
     /// Documents processed and committed together (memory stays bounded by this, not by the
     /// corpus size; a killed run loses at most one chunk of work).
@@ -168,3 +175,86 @@ pub struct ExtractArgs {
     #[arg(short, long)]
     pub quiet: bool,
 }
+
+impl ExtractArgs {
+    /// The flags as one validated plan (defaults resolved, model folders parsed).
+    pub fn plan(&self, command_line: Vec<String>) -> crate::Result<Plan> {
+        Plan::resolve(Request {
+            inputs: self.inputs.clone(),
+            out: if self.stream { None } else { self.out.clone() },
+            formats: self.format.clone(),
+            layout: self.layout,
+            resume: self.resume,
+            ner_model: self.ner_model.clone(),
+            aliases: self.aliases.clone(),
+            syntax_model: self.syntax_model.clone(),
+            no_actions: self.no_actions,
+            sentiment_model: self.sentiment_model.clone(),
+            stance_model: self.stance_model.clone(),
+            engine: self.engine,
+            decoding: self.ner_decoding,
+            device: match self.device {
+                DeviceArg::Cpu => DeviceChoice::Cpu,
+                DeviceArg::Cuda => DeviceChoice::Cuda,
+            },
+            batch_size: self.batch_size,
+            max_length: self.max_length,
+            threads: self.threads,
+            ingest: IngestOptions {
+                id_field: self.id_field.clone(),
+                text_field: self.text_field.clone(),
+                stdin_format: self.stdin_format,
+            },
+            shard: self.shard,
+            chunk_size: self.chunk_size,
+            progress: !self.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            command_line,
+        })
+    }
+}
+
+/// clap's value lists for the library's enums (the enums themselves stay free of clap).
+macro_rules! value_enum {
+    ($ty:ty, [$($variant:expr => $name:literal: $help:literal),+ $(,)?]) => {
+        impl ValueEnum for $ty {
+            fn value_variants<'a>() -> &'a [Self] {
+                &[$($variant),+]
+            }
+            fn to_possible_value(&self) -> Option<PossibleValue> {
+                Some(match self {
+                    $(v if *v == $variant => PossibleValue::new($name).help($help),)+
+                    _ => return None,
+                })
+            }
+        }
+    };
+}
+
+value_enum!(Engine, [
+    Engine::Auto => "auto": "the model folder's recorded default (its fastest engine that matches torch), else torch",
+    Engine::Torch => "torch": "rust-bert on libtorch (model.safetensors / rust_model.ot): the reference",
+    Engine::Onnx => "onnx": "ONNX Runtime, fp32 graph (model.onnx)",
+    Engine::OnnxInt8 => "onnx-int8": "ONNX Runtime, dynamically quantised int8 graph (model.int8.onnx)",
+]);
+
+value_enum!(Decoding, [
+    Decoding::Argmax => "argmax": "best label per word, independently (Hugging Face's token-classification pipeline)",
+    Decoding::BioViterbi => "bio-viterbi": "best label sequence that obeys the BIO scheme",
+]);
+
+value_enum!(OutputFormat, [
+    OutputFormat::Csv => "csv": "one CSV file per table",
+    OutputFormat::Jsonl => "jsonl": "documents.jsonl, one nested object per document",
+    OutputFormat::Parquet => "parquet": "the CSV tables with typed columns",
+]);
+
+value_enum!(Layout, [
+    Layout::Single => "single": "one file per table: documents.csv, mentions.parquet, ...",
+    Layout::Parts => "parts": "FORMAT/TABLE/part-SSSSS-CCCCCCCC.EXT per shard and chunk, plus _manifests/",
+]);
+
+value_enum!(Format, [
+    Format::Txt => "txt": "the whole input is one document",
+    Format::Jsonl => "jsonl": "one JSON object per line",
+    Format::Csv => "csv": "a header row, one record per row",
+]);

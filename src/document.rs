@@ -56,11 +56,127 @@ pub struct Mention {
     pub label: String,
     /// Coarse type from one mapping table (`ner::coarse_type`).
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: EntityType,
     /// Mean probability of the chosen label over the entity's words.
     pub score: f32,
     /// The actor this mention refers to (set by the `actors` stage for PER/ORG/GPE/LOC/NORP).
     pub actor_id: Option<String>,
+}
+
+/// The coarse entity types users filter on (`mentions.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum EntityType {
+    #[serde(rename = "PER")]
+    Per,
+    #[serde(rename = "ORG")]
+    Org,
+    #[serde(rename = "GPE")]
+    Gpe,
+    #[serde(rename = "LOC")]
+    Loc,
+    #[serde(rename = "NORP")]
+    Norp,
+    #[serde(rename = "DATE")]
+    Date,
+    #[serde(rename = "TIME")]
+    Time,
+    #[serde(rename = "MONEY")]
+    Money,
+    #[serde(rename = "PERCENT")]
+    Percent,
+    #[serde(rename = "NUM")]
+    Num,
+    #[serde(rename = "EVENT")]
+    Event,
+    #[serde(rename = "LAW")]
+    Law,
+    #[serde(rename = "MISC")]
+    Misc,
+}
+
+impl EntityType {
+    pub fn as_str(&self) -> &'static str {
+        use EntityType::*;
+        match self {
+            Per => "PER",
+            Org => "ORG",
+            Gpe => "GPE",
+            Loc => "LOC",
+            Norp => "NORP",
+            Date => "DATE",
+            Time => "TIME",
+            Money => "MONEY",
+            Percent => "PERCENT",
+            Num => "NUM",
+            Event => "EVENT",
+            Law => "LAW",
+            Misc => "MISC",
+        }
+    }
+
+    /// Types that can be actors (people, organisations, places, groups).
+    pub fn is_actor(&self) -> bool {
+        matches!(self, EntityType::Per | EntityType::Org | EntityType::Gpe | EntityType::Loc | EntityType::Norp)
+    }
+}
+
+impl PartialEq<&str> for EntityType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for EntityType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stance toward an actor: the article's (`actors.stance`) or one actor's toward another
+/// (`stances.stance`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StanceLabel {
+    Favour,
+    Against,
+    Neutral,
+}
+
+impl StanceLabel {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StanceLabel::Favour => "favour",
+            StanceLabel::Against => "against",
+            StanceLabel::Neutral => "neutral",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<StanceLabel> {
+        match s {
+            "favour" => Some(StanceLabel::Favour),
+            "against" => Some(StanceLabel::Against),
+            "neutral" => Some(StanceLabel::Neutral),
+            _ => None,
+        }
+    }
+
+    /// One mapping from a (favour/against) cue and its negation to a stance row's label and
+    /// score: "supported" → favour 1.0, "did not support" → against −0.5, "condemned" → against
+    /// −1.0; "did not condemn" and neutral cues give no row.
+    pub fn of_cue(cue: StanceLabel, negated: bool) -> Option<(StanceLabel, f64)> {
+        match (cue, negated) {
+            (StanceLabel::Favour, false) => Some((StanceLabel::Favour, 1.0)),
+            (StanceLabel::Favour, true) => Some((StanceLabel::Against, -0.5)),
+            (StanceLabel::Against, false) => Some((StanceLabel::Against, -1.0)),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for StanceLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One real-world actor within a document (see `actors`).
@@ -84,7 +200,7 @@ pub struct Actor {
     /// Mean compound sentiment of the clauses that mention the actor (`tone` stage).
     pub sentiment_mean: Option<f64>,
     /// The article's stance toward the actor: favour / against / neutral.
-    pub stance: Option<String>,
+    pub stance: Option<StanceLabel>,
     pub stance_score: Option<f64>,
     /// Sentence indices of the clauses that carried the stance.
     pub stance_evidence: Vec<usize>,
@@ -150,7 +266,7 @@ pub struct DocumentTone {
 pub struct Stance {
     pub source_actor_id: String,
     pub target_actor_id: String,
-    pub stance: String,
+    pub stance: StanceLabel,
     pub score: f64,
     /// Set when the claimed-actions stage produced the evidence.
     pub evidence_action_id: Option<String>,
@@ -202,7 +318,7 @@ pub struct Document {
     /// Set by a stage that could not process this document; the pipeline then reports it in
     /// errors.csv instead of the tables.
     #[serde(skip)]
-    pub error: Option<String>,
+    pub error: Option<StageFailure>,
     /// Position of the record in the input stream (orders `--stream` output).
     #[serde(skip)]
     pub seq: u64,
@@ -280,6 +396,54 @@ impl Document {
         out
     }
 
+    /// Record that `stage` could not process this document (the first failure wins).
+    pub fn fail(&mut self, stage: &'static str, message: impl Into<String>) {
+        if self.error.is_none() {
+            self.error = Some(StageFailure { stage, message: message.into() });
+        }
+    }
+
+    /// Whether a token counts as a word (throughput, sentence weights): it has a letter or digit.
+    pub fn is_word(&self, t: &Token) -> bool {
+        self.text.get(t.span.start_byte..t.span.end_byte).is_some_and(|w| w.chars().any(char::is_alphanumeric))
+    }
+
+    /// Words in the document (see [`Document::is_word`]).
+    pub fn n_words(&self) -> usize {
+        self.tokens.iter().filter(|t| self.is_word(t)).count()
+    }
+
+    /// Words per sentence (see [`Document::is_word`]).
+    pub fn words_per_sentence(&self) -> Vec<usize> {
+        self.tokens_by_sentence().iter().map(|ts| ts.iter().filter(|t| self.is_word(t)).count()).collect()
+    }
+
+    /// Empty what `field` holds, so a stage can be re-run on this document after a failure.
+    pub fn clear(&mut self, field: crate::stage::Field) {
+        use crate::stage::Field::*;
+        match field {
+            Text | Meta => {}
+            Sentences => self.sentences.clear(),
+            Tokens => self.tokens.clear(),
+            Mentions => {
+                self.mentions.clear();
+                self.n_windows = 0;
+            }
+            MentionActors => self.mentions.iter_mut().for_each(|m| m.actor_id = None),
+            Actors => self.actors.clear(),
+            Actions => self.actions.clear(),
+            SentenceTone => self.sentence_tone.clear(),
+            DocumentTone => self.tone = None,
+            ActorTone => self.actors.iter_mut().for_each(|a| {
+                a.sentiment_mean = None;
+                a.stance = None;
+                a.stance_score = None;
+                a.stance_evidence.clear();
+            }),
+            Stances => self.stances.clear(),
+        }
+    }
+
     pub fn flags_str(&self) -> String {
         self.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>().join("|")
     }
@@ -308,13 +472,67 @@ mod tests {
     }
 }
 
+/// A stage's failure on one document: which stage, and why (becomes an `errors.csv` row of
+/// kind `<stage>_failed`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageFailure {
+    pub stage: &'static str,
+    pub message: String,
+}
+
+/// The `kind` column of `errors.csv`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub enum ErrorKind {
+    /// The file or stream could not be read.
+    #[default]
+    Io,
+    /// NUL bytes: not a text document.
+    Binary,
+    UnsupportedFormat,
+    MalformedJsonl,
+    MalformedCsv,
+    /// A field has the wrong JSON type.
+    InvalidField,
+    MissingText,
+    DuplicateId,
+    /// `--resume`: the id was done with other text.
+    ChangedSinceDone,
+    /// A stage (by name) could not process the document: `ner_failed`, `tone_failed`, ...
+    StageFailed(&'static str),
+}
+
+impl ErrorKind {
+    pub fn name(&self) -> std::borrow::Cow<'static, str> {
+        use std::borrow::Cow::Borrowed;
+        match self {
+            ErrorKind::Io => Borrowed("io"),
+            ErrorKind::Binary => Borrowed("binary"),
+            ErrorKind::UnsupportedFormat => Borrowed("unsupported_format"),
+            ErrorKind::MalformedJsonl => Borrowed("malformed_jsonl"),
+            ErrorKind::MalformedCsv => Borrowed("malformed_csv"),
+            ErrorKind::InvalidField => Borrowed("invalid_field"),
+            ErrorKind::MissingText => Borrowed("missing_text"),
+            ErrorKind::DuplicateId => Borrowed("duplicate_id"),
+            ErrorKind::ChangedSinceDone => Borrowed("changed_since_done"),
+            ErrorKind::StageFailed(stage) => std::borrow::Cow::Owned(format!("{stage}_failed")),
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
 /// One row of `errors.csv`: an input record that could not become a document.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct ErrorRow {
     pub source: String,
     pub line: u64,
     pub doc_id: String,
-    pub kind: String,
+    #[serde(serialize_with = "kind_name")]
+    pub kind: ErrorKind,
     pub message: String,
     /// The document's input sha256 when the record was a readable document (a stage failed on
     /// it, or it changed since an earlier run); part of its resume key.
@@ -323,4 +541,24 @@ pub struct ErrorRow {
     /// Position of the record in the input stream (orders `--stream` output).
     #[serde(skip)]
     pub seq: u64,
+}
+
+fn kind_name<S: serde::Serializer>(k: &ErrorKind, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&k.name())
+}
+
+impl ErrorRow {
+    /// The record's key for resuming and sharding: its doc_id, or `source:line` without one.
+    pub fn key(&self) -> String {
+        if self.doc_id.is_empty() {
+            record_key(&self.source, self.line)
+        } else {
+            self.doc_id.clone()
+        }
+    }
+}
+
+/// `source:line`: the id of a record that has none (and the key of unnamed error rows).
+pub fn record_key(source: &str, line: u64) -> String {
+    format!("{source}:{line}")
 }

@@ -9,6 +9,9 @@ pub enum Error {
     ModelMissing { dir: PathBuf, file: String },
     #[error("model folder {dir}: {message}")]
     ModelInvalid { dir: PathBuf, message: String },
+    /// A model or engine failed on one input (becomes a `<stage>_failed` row, never stops a run).
+    #[error("{0}")]
+    Model(String),
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
     #[error("{context}: {source}")]

@@ -3,14 +3,14 @@
 //! `.txt`/`.md`: one document per file. `.jsonl`: one per line. `.csv`: one per row (header
 //! required). Nothing is dropped silently: every record becomes a `Document` or an `ErrorRow`.
 
-use crate::document::{Document, ErrorRow, Flag, Meta, Origin};
-use sha2::{Digest, Sha256};
+use crate::digest::sha256_hex;
+use crate::document::{record_key, Document, ErrorKind, ErrorRow, Flag, Meta, Origin};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Txt,
     Jsonl,
@@ -77,32 +77,22 @@ fn expand(inputs: &[String]) -> Vec<Result<Unit, ErrorRow>> {
                         }));
                     }
                     Ok(_) => {}
-                    Err(err) => units.push(Err(error(input, 0, "", "io", format!("cannot walk directory: {err}")))),
+                    Err(err) => {
+                        units.push(Err(error(input, 0, "", ErrorKind::Io, format!("cannot walk directory: {err}"))))
+                    }
                 }
             }
         } else if root.is_file() {
             units.push(Ok(Unit::File { path: root.to_path_buf(), id: input.clone(), label: input.clone() }));
         } else {
-            units.push(Err(error(input, 0, "", "io", "no such file or directory".into())));
+            units.push(Err(error(input, 0, "", ErrorKind::Io, "no such file or directory".into())));
         }
     }
     units
 }
 
-fn error(source: &str, line: u64, doc_id: &str, kind: &str, message: String) -> ErrorRow {
-    ErrorRow {
-        source: source.into(),
-        line,
-        doc_id: doc_id.into(),
-        kind: kind.into(),
-        message,
-        input_sha256: None,
-        seq: 0,
-    }
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+fn error(source: &str, line: u64, doc_id: &str, kind: ErrorKind, message: String) -> ErrorRow {
+    ErrorRow { source: source.into(), line, doc_id: doc_id.into(), kind, message, input_sha256: None, seq: 0 }
 }
 
 /// Lossy decode that remembers whether anything was replaced.
@@ -147,14 +137,20 @@ impl Ingest {
                         &label,
                         0,
                         "",
-                        "unsupported_format",
+                        ErrorKind::UnsupportedFormat,
                         "not a .txt, .md, .jsonl or .csv file".into(),
                     ))));
                 };
                 let file = match File::open(&path) {
                     Ok(f) => f,
                     Err(e) => {
-                        return Box::new(std::iter::once(Err(error(&label, 0, "", "io", format!("cannot open: {e}")))))
+                        return Box::new(std::iter::once(Err(error(
+                            &label,
+                            0,
+                            "",
+                            ErrorKind::Io,
+                            format!("cannot open: {e}"),
+                        ))))
                     }
                 };
                 match format {
@@ -173,7 +169,7 @@ impl Ingest {
                 &doc.origin.source,
                 doc.origin.line,
                 &doc.doc_id,
-                "duplicate_id",
+                ErrorKind::DuplicateId,
                 format!("doc_id already used by {src} line {line}"),
             ));
         }
@@ -203,10 +199,10 @@ impl Iterator for Ingest {
 fn whole_file(mut reader: Box<dyn Read>, label: &str, id: &str) -> Record {
     let mut bytes = Vec::new();
     if let Err(e) = reader.read_to_end(&mut bytes) {
-        return Err(error(label, 0, id, "io", format!("cannot read: {e}")));
+        return Err(error(label, 0, id, ErrorKind::Io, format!("cannot read: {e}")));
     }
     if looks_binary(&bytes) {
-        return Err(error(label, 0, id, "binary", "file contains NUL bytes; not a text document".into()));
+        return Err(error(label, 0, id, ErrorKind::Binary, "file contains NUL bytes; not a text document".into()));
     }
     let (text, flags) = decode(&bytes);
     let origin = Origin { source: label.into(), line: 0 };
@@ -244,18 +240,18 @@ impl JsonlReader {
         let line = self.line;
         let (text, mut flags) = decode(raw);
         let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| error(&self.label, line, "", "malformed_jsonl", format!("invalid JSON: {e}")))?;
-        let obj = value
-            .as_object()
-            .ok_or_else(|| error(&self.label, line, "", "malformed_jsonl", "line is not a JSON object".into()))?;
+            .map_err(|e| error(&self.label, line, "", ErrorKind::MalformedJsonl, format!("invalid JSON: {e}")))?;
+        let obj = value.as_object().ok_or_else(|| {
+            error(&self.label, line, "", ErrorKind::MalformedJsonl, "line is not a JSON object".into())
+        })?;
         let id = match obj.get(&self.opts.id_field) {
-            None | Some(serde_json::Value::Null) => format!("{}:{}", self.label, line),
+            None | Some(serde_json::Value::Null) => record_key(&self.label, line),
             Some(v) => scalar(v).ok_or_else(|| {
                 error(
                     &self.label,
                     line,
                     "",
-                    "invalid_field",
+                    ErrorKind::InvalidField,
                     format!("`{}` must be a string or number", self.opts.id_field),
                 )
             })?,
@@ -267,7 +263,7 @@ impl JsonlReader {
                     &self.label,
                     line,
                     &id,
-                    "invalid_field",
+                    ErrorKind::InvalidField,
                     format!("`{}` is not a string", self.opts.text_field),
                 ))
             }
@@ -276,7 +272,7 @@ impl JsonlReader {
                     &self.label,
                     line,
                     &id,
-                    "missing_text",
+                    ErrorKind::MissingText,
                     format!("no `{}` field", self.opts.text_field),
                 ))
             }
@@ -300,7 +296,7 @@ impl Iterator for JsonlReader {
                 Err(e) => {
                     self.line += 1;
                     // Stop this file: a read error does not fix itself on the next call.
-                    let err = error(&self.label, self.line, "", "io", format!("read failed: {e}"));
+                    let err = error(&self.label, self.line, "", ErrorKind::Io, format!("read failed: {e}"));
                     self.reader = BufReader::new(Box::new(std::io::empty()));
                     return Some(Err(err));
                 }
@@ -329,7 +325,7 @@ fn csv_records(reader: Box<dyn Read>, label: String, opts: IngestOptions) -> Box
                 &label,
                 1,
                 "",
-                "malformed_csv",
+                ErrorKind::MalformedCsv,
                 format!("cannot read header: {e}"),
             ))))
         }
@@ -344,7 +340,7 @@ fn csv_records(reader: Box<dyn Read>, label: String, opts: IngestOptions) -> Box
     Box::new(rdr.into_byte_records().map(move |res| {
         let rec = res.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
-            error(&label, line, "", "malformed_csv", e.to_string())
+            error(&label, line, "", ErrorKind::MalformedCsv, e.to_string())
         })?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let mut flags = Vec::new();
@@ -361,14 +357,14 @@ fn csv_records(reader: Box<dyn Read>, label: String, opts: IngestOptions) -> Box
             } else {
                 format!("row has {} fields, header has {n_headers}; `{text_field}` is missing", rec.len())
             };
-            return Err(error(&label, line, &id, "missing_text", msg));
+            return Err(error(&label, line, &id, ErrorKind::MissingText, msg));
         };
         if rec.len() != n_headers {
             return Err(error(
                 &label,
                 line,
                 &id,
-                "malformed_csv",
+                ErrorKind::MalformedCsv,
                 format!("row has {} fields, header has {n_headers}", rec.len()),
             ));
         }
@@ -400,11 +396,11 @@ mod tests {
         let recs = jsonl("{\"id\":\"a\",\"text\":\"Hi.\"}\n\nnot json\n{\"text\":\"no id\"}\n{\"id\":3}\n");
         assert_eq!(recs.len(), 4);
         assert_eq!(recs[0].as_ref().map(|d| d.doc_id.as_str()), Ok("a"));
-        let e = recs[1].as_ref().err().map(|e| (e.line, e.kind.as_str()));
-        assert_eq!(e, Some((3, "malformed_jsonl")));
+        let e = recs[1].as_ref().err().map(|e| (e.line, e.kind));
+        assert_eq!(e, Some((3, ErrorKind::MalformedJsonl)));
         assert_eq!(recs[2].as_ref().map(|d| d.doc_id.as_str()), Ok("t.jsonl:4"));
-        let e = recs[3].as_ref().err().map(|e| (e.line, e.kind.as_str(), e.doc_id.as_str()));
-        assert_eq!(e, Some((5, "missing_text", "3")));
+        let e = recs[3].as_ref().err().map(|e| (e.line, e.kind, e.doc_id.as_str()));
+        assert_eq!(e, Some((5, ErrorKind::MissingText, "3")));
     }
 
     #[test]
@@ -419,8 +415,8 @@ mod tests {
         assert_eq!(recs.len(), 3);
         assert_eq!(recs[0].as_ref().map(|d| d.text.as_str()), Ok("Hello, world."));
         assert_eq!(recs[0].as_ref().map(|d| d.meta.title.clone()), Ok(Some("T".into())));
-        let e = recs[1].as_ref().err().map(|e| (e.line, e.kind.as_str()));
-        assert_eq!(e, Some((3, "missing_text")));
+        let e = recs[1].as_ref().err().map(|e| (e.line, e.kind));
+        assert_eq!(e, Some((3, ErrorKind::MissingText)));
         assert_eq!(recs[2].as_ref().map(|d| d.origin.line), Ok(4));
     }
 

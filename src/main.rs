@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let command_line: Vec<String> = std::env::args().collect();
     match cli.command {
-        Command::Extract(args) => match actorlens::pipeline::extract_from_args(&args, command_line) {
+        Command::Extract(args) => match args.plan(command_line).and_then(|plan| actorlens::pipeline::extract(&plan)) {
             Ok(summary) => {
                 let c = &summary.counts;
                 if !args.quiet {

@@ -222,3 +222,24 @@ mod tests {
         assert_eq!(split("a sentence that is\nhard wrapped here."), vec!["a sentence that is\nhard wrapped here."]);
     }
 }
+
+/// Stage `segment`: sentences and word tokens (rule-based, no model).
+pub struct Segmenter;
+
+impl crate::stage::Stage for Segmenter {
+    fn name(&self) -> &'static str {
+        "segment"
+    }
+    fn reads(&self) -> &'static [crate::stage::Field] {
+        &[crate::stage::Field::Text]
+    }
+    fn writes(&self) -> &'static [crate::stage::Field] {
+        &[crate::stage::Field::Sentences, crate::stage::Field::Tokens]
+    }
+    fn run(&self, docs: &mut [Document]) {
+        crate::stage::per_document("segment", docs, |d| {
+            segment(d);
+            Ok(())
+        })
+    }
+}

@@ -1,5 +1,6 @@
-//! Stage 6: sentiment per sentence, document and actor; the article's stance toward each actor;
-//! and actor-to-actor stance from explicit stance verbs ("X rejected Y").
+//! Stage `tone`: sentiment per sentence, document and actor; the article's stance toward each
+//! actor; and actor-to-actor stance from explicit stance verbs ("X rejected Y") and from the
+//! claimed actions when that stage ran.
 //!
 //! Default engine: VADER (the `vader_sentiment` crate, offline). Optional rust-bert engines from
 //! local folders: `--sentiment-model` (sequence classification, e.g. distilbert SST-2) and
@@ -11,8 +12,11 @@
 //! thinks, not what the article thinks of the actor: it counts for `sentiment_mean` (the tone
 //! around the actor) but not for `stance`.
 
-use crate::document::{Document, DocumentTone, Polarity, SentenceTone, Stance};
+use crate::document::{Document, DocumentTone, Polarity, SentenceTone, Stance, StanceLabel};
 use crate::error::{Error, Result};
+use crate::model::window::text_windows;
+use crate::model::ModelFolder;
+use crate::stage::{Field, Stage};
 use rust_bert::pipelines::common::{ModelResource, ModelType};
 use rust_bert::pipelines::sentiment::{SentimentConfig, SentimentModel, SentimentPolarity};
 use rust_bert::pipelines::zero_shot_classification::{ZeroShotClassificationConfig, ZeroShotClassificationModel};
@@ -39,11 +43,11 @@ pub fn label(compound: f64) -> &'static str {
     }
 }
 
-fn stance_label(score: f64) -> &'static str {
+fn stance_label(score: f64) -> StanceLabel {
     match label(score) {
-        "positive" => "favour",
-        "negative" => "against",
-        _ => "neutral",
+        "positive" => StanceLabel::Favour,
+        "negative" => StanceLabel::Against,
+        _ => StanceLabel::Neutral,
     }
 }
 
@@ -65,7 +69,7 @@ fn vader(text: &str) -> Polarity {
     }
 }
 
-/// How local rust-bert pipelines are described to rust-bert.
+/// How local rust-bert pipelines are described to rust-bert (from the parsed [`ModelFolder`]).
 struct PipelineFolder {
     model_type: ModelType,
     weights: PathBuf,
@@ -80,14 +84,12 @@ struct PipelineFolder {
 fn folder(dir: &Path) -> Result<PipelineFolder> {
     let invalid = |m: String| Error::ModelInvalid { dir: dir.into(), message: m };
     let missing = |f: &str| Error::ModelMissing { dir: dir.into(), file: f.into() };
-    let config_path = dir.join("config.json");
-    let text = std::fs::read_to_string(&config_path).map_err(|_| missing("config.json"))?;
-    // rust-bert panics on a bad config file; check it parses and has labels before handing it over.
-    let config: serde_json::Value = serde_json::from_str(&text).map_err(|e| invalid(format!("config.json: {e}")))?;
-    if config.get("id2label").and_then(|v| v.as_object()).is_none_or(|m| m.is_empty()) {
+    // rust-bert panics on a bad config file; the folder parse checks it and its labels first.
+    let f = ModelFolder::open(dir)?;
+    if !f.has_labels() {
         return Err(invalid("config.json has no id2label".into()));
     }
-    let model_type = match config.get("model_type").and_then(|v| v.as_str()).unwrap_or("bert") {
+    let model_type = match f.model_type.as_str() {
         "bert" => ModelType::Bert,
         "distilbert" => ModelType::DistilBert,
         "roberta" => ModelType::Roberta,
@@ -98,74 +100,36 @@ fn folder(dir: &Path) -> Result<PipelineFolder> {
         "mobilebert" => ModelType::MobileBert,
         other => return Err(invalid(format!("model_type `{other}` is not supported by the rust-bert pipelines"))),
     };
-    let weights = crate::ner::find_weights(dir)?;
+    let weights = f.torch_weights()?;
     let vocab = ["vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model"]
         .iter()
-        .map(|f| dir.join(f))
+        .map(|n| dir.join(n))
         .find(|p| p.is_file())
         .ok_or_else(|| missing("vocab.txt, vocab.json or spiece.model"))?;
     let merges = Some(dir.join("merges.txt")).filter(|p| p.is_file());
-    let lower_case = std::fs::read_to_string(dir.join("tokenizer_config.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v.get("do_lower_case").and_then(|b| b.as_bool()))
-        .unwrap_or(false);
-    let max_pos = config.get("max_position_embeddings").and_then(|v| v.as_u64()).unwrap_or(512) as usize;
     // Our own tokenizer (when the folder has one) tells how long a text is, so long sentences
     // are split into windows rather than silently truncated by the pipeline.
-    let tokenizer = crate::ner::load_tokenizer(dir).ok();
     Ok(PipelineFolder {
         model_type,
         weights,
-        config: config_path,
+        config: dir.join("config.json"),
         vocab,
         merges,
-        lower_case,
-        tokenizer,
-        max_pieces: max_pos.saturating_sub(2).max(8),
+        lower_case: f.lower_case().unwrap_or(false),
+        tokenizer: f.tokenizer_opt().cloned(),
+        max_pieces: f.max_position_embeddings.saturating_sub(2).max(8),
     })
 }
 
-/// Split `text` into windows of at most `max_pieces` word pieces, cutting between words.
-/// Without a tokenizer, a conservative two pieces per word is assumed.
-pub fn windows<'t>(text: &'t str, tokenizer: Option<&Tokenizer>, max_pieces: usize) -> Vec<&'t str> {
-    let words: Vec<(usize, usize)> = text
-        .split_whitespace()
-        .map(|w| {
-            let start = w.as_ptr() as usize - text.as_ptr() as usize;
-            (start, start + w.len())
-        })
-        .collect();
-    let cost: Vec<usize> = match tokenizer.and_then(|t| t.encode(text, false).ok()) {
-        Some(enc) => {
-            let mut cost = vec![0usize; words.len()];
-            for &(s, _) in enc.get_offsets() {
-                let wi = words.partition_point(|&(_, e)| e <= s);
-                if let Some(c) = cost.get_mut(wi) {
-                    *c += 1;
-                }
-            }
-            cost
-        }
-        None => vec![2; words.len()],
-    };
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < words.len() {
-        let mut end = start;
-        let mut n = 0;
-        while end < words.len() && (end == start || n + cost[end] <= max_pieces) {
-            n += cost[end];
-            end += 1;
-        }
-        out.push(&text[words[start].0..words[end - 1].1]);
-        start = end;
-    }
-    out
+/// A sentence classifier plugged in from outside (tests, other engines): scores texts −1..1.
+pub trait TextScorer {
+    fn name(&self) -> String;
+    fn score(&self, texts: &[&str]) -> Result<Vec<Polarity>>;
 }
 
 pub enum SentimentEngine {
     Vader,
+    Custom(Box<dyn TextScorer>),
     Transformer { model: SentimentModel, tokenizer: Option<Tokenizer>, max_pieces: usize, dir: PathBuf },
 }
 
@@ -191,6 +155,7 @@ impl SentimentEngine {
     pub fn name(&self) -> String {
         match self {
             SentimentEngine::Vader => "vader".into(),
+            SentimentEngine::Custom(s) => s.name(),
             SentimentEngine::Transformer { dir, .. } => format!("transformer:{}", dir.display()),
         }
     }
@@ -202,11 +167,12 @@ impl SentimentEngine {
                 use rayon::prelude::*;
                 Ok(texts.par_iter().map(|t| vader(t)).collect())
             }
+            SentimentEngine::Custom(s) => s.score(texts),
             SentimentEngine::Transformer { model, tokenizer, max_pieces, dir } => {
                 let mut pieces: Vec<&str> = Vec::new();
                 let mut owner: Vec<usize> = Vec::new();
                 for (i, t) in texts.iter().enumerate() {
-                    for w in windows(t, tokenizer.as_ref(), *max_pieces) {
+                    for w in text_windows(t, tokenizer.as_ref(), *max_pieces) {
                         pieces.push(w);
                         owner.push(i);
                     }
@@ -287,7 +253,7 @@ impl StanceEngine {
         let mut out = Vec::with_capacity(texts.len());
         for t in texts {
             // Hypothesis tokens share the window with the text: leave room for them.
-            let ws = windows(t, tokenizer.as_ref(), max_pieces.saturating_sub(16).max(8));
+            let ws = text_windows(t, tokenizer.as_ref(), max_pieces.saturating_sub(16).max(8));
             if ws.is_empty() {
                 out.push(0.0);
                 continue;
@@ -444,11 +410,20 @@ impl Default for ToneStage {
 }
 
 impl ToneStage {
-    pub fn run(&self, docs: &mut [Document]) -> Result<()> {
-        for doc in docs.iter_mut() {
-            self.run_doc(doc)?;
+    /// Score every document; a model error or panic on one document fails that document only.
+    pub fn run(&self, docs: &mut [Document]) {
+        for doc in docs.iter_mut().filter(|d| d.error.is_none()) {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_doc(doc)));
+            let message = match outcome {
+                Ok(Ok(())) => continue,
+                Ok(Err(e)) => e.to_string(),
+                Err(p) => format!("tone panicked: {}", crate::stage::panic_message(p.as_ref())),
+            };
+            for f in <Self as Stage>::writes(self) {
+                doc.clear(*f);
+            }
+            doc.fail("tone", message);
         }
-        Ok(())
     }
 
     fn run_doc(&self, doc: &mut Document) -> Result<()> {
@@ -483,15 +458,7 @@ impl ToneStage {
         // Sentences and the document (weighted by words, so a one-word line weighs little).
         let mut weighted = 0.0;
         let mut total = 0.0;
-        let words_per_sentence: Vec<usize> = doc
-            .tokens_by_sentence()
-            .iter()
-            .map(|ts| {
-                ts.iter()
-                    .filter(|t| doc.text[t.span.start_byte..t.span.end_byte].chars().any(char::is_alphanumeric))
-                    .count()
-            })
-            .collect();
+        let words_per_sentence = doc.words_per_sentence();
         for (i, p) in sent_scores.iter().enumerate() {
             doc.sentence_tone.push(SentenceTone { sentence_idx: i, sentiment: label(p.compound).into(), polarity: *p });
             let words = words_per_sentence.get(i).copied().unwrap_or(0).max(1) as f64;
@@ -528,16 +495,16 @@ impl ToneStage {
                     .filter(|t| t.span.start_byte >= verb_end && t.span.start_byte < clause_spans[c].2)
                     .find(|t| t.actor_id.is_some() && t.actor_id != m.actor_id);
                 let Some(target) = target.and_then(|t| t.actor_id.clone()) else { continue };
-                let (stance, score) = match (stance.as_str(), negated) {
-                    ("favour", false) => ("favour", 1.0),
-                    ("favour", true) => ("against", -0.5),
-                    ("against", false) => ("against", -1.0),
-                    _ => continue, // "did not condemn" is no stance either way
+                // "did not condemn" is no stance either way.
+                let Some((stance, score)) =
+                    StanceLabel::from_name(&stance).and_then(|c| StanceLabel::of_cue(c, negated))
+                else {
+                    continue;
                 };
                 stance_rows.push(Stance {
                     source_actor_id: actor,
                     target_actor_id: target,
-                    stance: stance.into(),
+                    stance,
                     score,
                     evidence_action_id: None,
                     evidence_sentence_idx: clause_spans[c].0,
@@ -552,16 +519,14 @@ impl ToneStage {
             if src == tgt {
                 continue;
             }
-            let (stance, score) = match (stance_of_category(&a.category), a.negated) {
-                (Some("favour"), false) => ("favour", 1.0),
-                (Some("favour"), true) => ("against", -0.5),
-                (Some("against"), false) => ("against", -1.0),
-                _ => continue,
+            let Some((stance, score)) = stance_of_category(&a.category).and_then(|c| StanceLabel::of_cue(c, a.negated))
+            else {
+                continue;
             };
             action_rows.push(Stance {
                 source_actor_id: src.clone(),
                 target_actor_id: tgt.clone(),
-                stance: stance.into(),
+                stance,
                 score,
                 evidence_action_id: Some(a.action_id.to_string()),
                 evidence_sentence_idx: a.sentence_idx,
@@ -602,7 +567,7 @@ impl ToneStage {
                 }
             };
             let score = round4(scores.iter().sum::<f64>() / scores.len().max(1) as f64);
-            a.stance = Some(stance_label(score).into());
+            a.stance = Some(stance_label(score));
             a.stance_score = Some(score);
             let mut evidence: Vec<usize> = target
                 .iter()
@@ -617,12 +582,30 @@ impl ToneStage {
     }
 }
 
-/// How a claimed-action category maps to actor-to-actor stance (used by the actions stage).
-pub fn stance_of_category(category: &str) -> Option<&'static str> {
+/// How a claimed-action category maps to actor-to-actor stance (rows from the actions stage).
+pub fn stance_of_category(category: &str) -> Option<StanceLabel> {
     match category {
-        "REJECT" | "ACCUSE" | "THREATEN" | "COERCE" | "SANCTION" | "ASSAULT" | "PROTEST" => Some("against"),
-        "SUPPORT" | "AGREE" | "COOPERATE" | "AID" => Some("favour"),
+        "REJECT" | "ACCUSE" | "THREATEN" | "COERCE" | "SANCTION" | "ASSAULT" | "PROTEST" => Some(StanceLabel::Against),
+        "SUPPORT" | "AGREE" | "COOPERATE" | "AID" => Some(StanceLabel::Favour),
         _ => None,
+    }
+}
+
+impl Stage for ToneStage {
+    fn name(&self) -> &'static str {
+        "tone"
+    }
+    fn reads(&self) -> &'static [Field] {
+        &[Field::Text, Field::Sentences, Field::Tokens, Field::Mentions, Field::MentionActors, Field::Actors]
+    }
+    fn writes(&self) -> &'static [Field] {
+        &[Field::SentenceTone, Field::DocumentTone, Field::ActorTone, Field::Stances]
+    }
+    fn run(&self, docs: &mut [Document]) {
+        ToneStage::run(self, docs)
+    }
+    fn describe(&self) -> Option<String> {
+        Some(format!("sentiment {}, stance {}", self.sentiment.name(), self.stance.name()))
     }
 }
 
@@ -658,12 +641,5 @@ mod tests {
         assert_eq!(verb_after(t, 5, t.len()), None);
         let t = "Bell, the mayor, said so.";
         assert_eq!(verb_after(t, 4, t.len()), None);
-    }
-
-    #[test]
-    fn windows_cover_text_without_truncation() {
-        let text = "one two three four five six seven eight nine ten";
-        let ws = windows(text, None, 6);
-        assert_eq!(ws, vec!["one two three", "four five six", "seven eight nine", "ten"]);
     }
 }

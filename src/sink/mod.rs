@@ -15,7 +15,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutputFormat {
     Csv,
     Jsonl,
@@ -23,7 +23,7 @@ pub enum OutputFormat {
 }
 
 /// How published outputs are laid out in `--out`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Layout {
     /// One file per table: documents.csv, mentions.parquet, ...
     Single,
@@ -43,7 +43,7 @@ pub fn stream_line(w: &mut impl Write, item: StreamItem<'_>) -> std::io::Result<
                 "doc_id": e.doc_id,
                 "source": e.source,
                 "line": e.line,
-                "error": {"kind": e.kind, "message": e.message},
+                "error": {"kind": e.kind.name(), "message": e.message},
             }),
         )?,
     }
@@ -53,14 +53,6 @@ pub fn stream_line(w: &mut impl Write, item: StreamItem<'_>) -> std::io::Result<
 pub enum StreamItem<'a> {
     Doc(&'a Document),
     Error(&'a ErrorRow),
-}
-
-/// Word count used for throughput: tokens that contain a letter or digit.
-pub fn n_words(doc: &Document) -> usize {
-    doc.tokens
-        .iter()
-        .filter(|t| doc.text[t.span.start_byte..t.span.end_byte].chars().any(char::is_alphanumeric))
-        .count()
 }
 
 fn create_temp(dir: &Path, name: &str) -> Result<(PathBuf, tempfile::TempPath, BufWriter<File>)> {

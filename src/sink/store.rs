@@ -17,9 +17,9 @@
 use super::tables::{self, Row, Table, TableId, DOC_TABLES};
 use super::{parquet, DocumentJson, Layout, OutputFormat};
 use crate::actors::CorpusActors;
+use crate::counts::Counts;
 use crate::document::{Document, ErrorRow};
 use crate::error::{Error, Result};
-use crate::pipeline::Counts;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
@@ -111,7 +111,7 @@ fn chunk_name(id: u64) -> String {
 }
 
 fn sha256_and_len(path: &Path) -> Result<(String, u64)> {
-    let sha = crate::ner::sha256_file(path)?;
+    let sha = crate::digest::sha256_file(path)?;
     let len = io_out(path, fs::metadata(path))?.len();
     Ok((sha, len))
 }
@@ -601,7 +601,7 @@ fn short(s: &str) -> &str {
 
 /// The resume key of an error record: its doc_id, or source:line for records without one.
 pub fn error_key(e: &ErrorRow) -> (String, String) {
-    let key = if e.doc_id.is_empty() { format!("{}:{}", e.source, e.line) } else { e.doc_id.clone() };
+    let key = e.key();
     // Rows for readable documents (ner_failed, changed) carry the document's sha; ingest errors
     // have none.
     (key, e.input_sha256.clone().unwrap_or_default())

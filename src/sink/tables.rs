@@ -283,7 +283,7 @@ fn mention_rows(doc: &Document) -> Vec<Row> {
                 i(m.span.end_byte),
                 s(&m.text),
                 s(&m.label),
-                s(&m.kind),
+                s(m.kind.as_str()),
                 Cell::Float(m.score as f64),
                 os(&m.actor_id),
             ]
@@ -307,7 +307,7 @@ fn actor_rows(doc: &Document) -> Vec<Row> {
                 os(&a.kb_id),
                 os(&a.linked_actor_id),
                 Cell::OptFloat(a.sentiment_mean),
-                os(&a.stance),
+                Cell::OptStr(a.stance.map(|x| x.as_str().to_string())),
                 Cell::OptFloat(a.stance_score),
                 s(&a.stance_evidence.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("|")),
             ]
@@ -345,7 +345,7 @@ fn stance_rows(doc: &Document) -> Vec<Row> {
                 s(&doc.doc_id),
                 s(&st.source_actor_id),
                 s(&st.target_actor_id),
-                s(&st.stance),
+                s(st.stance.as_str()),
                 Cell::Float(st.score),
                 os(&st.evidence_action_id),
                 i(st.evidence_sentence_idx),
@@ -385,7 +385,7 @@ fn action_rows(doc: &Document) -> Vec<Row> {
 }
 
 pub fn error_row(e: &ErrorRow) -> Row {
-    vec![s(&e.source), i(e.line), s(&e.doc_id), s(&e.kind), s(&e.message)]
+    vec![s(&e.source), i(e.line), s(&e.doc_id), s(&e.kind.name()), s(&e.message)]
 }
 
 pub fn corpus_actor_row(r: &CorpusActor) -> Row {

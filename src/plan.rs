@@ -1,0 +1,267 @@
+//! One validated plan for a run: every choice the flags leave open (threads, device, model
+//! folders, engine, batch size, aliases, shard) is resolved here, once. The pipeline runs the
+//! plan; `config_hash` is the hash of the plan's output-deciding part, so `--resume` compares
+//! what actually runs. The command-line layer ([`crate::cli`]) only fills a [`Request`].
+
+use crate::digest::{dir_fingerprint, sha256_file, sha256_hex};
+use crate::error::{Error, Result};
+use crate::ingest::IngestOptions;
+use crate::model::heads::Decoding;
+use crate::model::{Engine, ModelFolder};
+use crate::shard::Shard;
+use crate::sink::{Layout, OutputFormat};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where the models run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceChoice {
+    #[default]
+    Cpu,
+    Cuda,
+}
+
+/// What the user asked for, before defaults are resolved (the CLI fills this; tests too).
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub inputs: Vec<String>,
+    /// None = `--stream` (JSON Lines to stdout).
+    pub out: Option<PathBuf>,
+    pub formats: Vec<OutputFormat>,
+    pub layout: Layout,
+    pub resume: bool,
+    pub ner_model: Option<PathBuf>,
+    pub aliases: Option<PathBuf>,
+    pub syntax_model: Option<PathBuf>,
+    pub no_actions: bool,
+    pub sentiment_model: Option<PathBuf>,
+    pub stance_model: Option<PathBuf>,
+    pub engine: Engine,
+    pub decoding: Option<Decoding>,
+    pub device: DeviceChoice,
+    pub batch_size: Option<usize>,
+    pub max_length: Option<usize>,
+    pub threads: Option<usize>,
+    pub ingest: IngestOptions,
+    pub shard: Option<Shard>,
+    pub chunk_size: usize,
+    pub progress: bool,
+    pub command_line: Vec<String>,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Request {
+            inputs: Vec::new(),
+            out: None,
+            formats: vec![OutputFormat::Csv, OutputFormat::Jsonl],
+            layout: Layout::Single,
+            resume: false,
+            ner_model: None,
+            aliases: None,
+            syntax_model: None,
+            no_actions: false,
+            sentiment_model: None,
+            stance_model: None,
+            engine: Engine::Auto,
+            decoding: None,
+            device: DeviceChoice::Cpu,
+            batch_size: None,
+            max_length: None,
+            threads: None,
+            ingest: IngestOptions::default(),
+            shard: None,
+            chunk_size: 1024,
+            progress: false,
+            command_line: Vec::new(),
+        }
+    }
+}
+
+/// The NER model as it will run.
+#[derive(Clone)]
+pub struct NerPlan {
+    pub folder: Arc<ModelFolder>,
+    /// Resolved: never `Auto`.
+    pub engine: Engine,
+    pub batch_size: usize,
+    pub max_length: Option<usize>,
+    pub decoding: Option<Decoding>,
+    /// The file the engine runs (ONNX graph or torch weights) and its sha256.
+    pub weights: PathBuf,
+    pub weights_sha256: String,
+}
+
+/// A resolved, validated run.
+#[derive(Clone)]
+pub struct Plan {
+    pub inputs: Vec<String>,
+    pub out: Option<PathBuf>,
+    pub formats: Vec<OutputFormat>,
+    pub layout: Layout,
+    pub resume: bool,
+    pub threads: usize,
+    pub device: tch::Device,
+    pub ner: NerPlan,
+    /// The syntax model folder of the claimed-actions stage; None = actions off.
+    pub syntax: Option<PathBuf>,
+    pub aliases: Option<PathBuf>,
+    pub sentiment_model: Option<PathBuf>,
+    pub stance_model: Option<PathBuf>,
+    pub ingest: IngestOptions,
+    pub shard: Option<Shard>,
+    pub chunk_size: usize,
+    pub progress: bool,
+    pub command_line: Vec<String>,
+    /// sha256 of [`PlanKey`]: see [`Plan::config_hash`].
+    config_hash: String,
+}
+
+/// The part of a plan that decides the outputs' bytes besides the inputs. Field names are the
+/// ones earlier versions hashed, so a resumed run's hash is unchanged.
+#[derive(Serialize)]
+struct PlanKey<'a> {
+    version: &'static str,
+    ner: String,
+    engine: &'static str,
+    decoding: Option<String>,
+    syntax: String,
+    sentiment: String,
+    stance: String,
+    aliases: String,
+    max_length: Option<usize>,
+    batch_size: usize,
+    chunk_size: usize,
+    id_field: &'a str,
+    text_field: &'a str,
+    shard: Option<String>,
+}
+
+/// Where a bundled model (`default-ner`, `syntax`) is looked for, in order:
+/// $ACTORLENS_MODELS/NAME, a `models/` folder above the executable (installed or
+/// `target/release`), the crate's own `models/`.
+pub fn bundled_model_dir(name: &str) -> PathBuf {
+    if let Some(root) = std::env::var_os("ACTORLENS_MODELS") {
+        return PathBuf::from(root).join(name);
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        for dir in exe.ancestors().skip(1).take(4) {
+            let cand = dir.join("models").join(name);
+            if cand.is_dir() {
+                return cand;
+            }
+        }
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join(name)
+}
+
+pub fn default_model_dir() -> PathBuf {
+    bundled_model_dir("default-ner")
+}
+
+impl Plan {
+    /// Resolve and validate a request. Errors here mean "could not start" (exit 2).
+    pub fn resolve(req: Request) -> Result<Plan> {
+        let threads = req.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        if threads == 0 || req.batch_size == Some(0) || req.chunk_size == 0 {
+            return Err(Error::Usage("--threads, --batch-size and --chunk-size must be at least 1".into()));
+        }
+        if req.out.is_none() && (req.resume || req.layout != Layout::Single) {
+            return Err(Error::Usage("--resume and --layout need --out (not --stream)".into()));
+        }
+        let device = match req.device {
+            DeviceChoice::Cpu => tch::Device::Cpu,
+            DeviceChoice::Cuda if tch::Cuda::is_available() => tch::Device::Cuda(0),
+            DeviceChoice::Cuda => return Err(Error::Usage(
+                "--device cuda: no CUDA device visible to libtorch (the default set-up assembles a CPU-only libtorch)"
+                    .into(),
+            )),
+        };
+        let ner_dir = req.ner_model.clone().unwrap_or_else(default_model_dir);
+        let folder = ModelFolder::open(&ner_dir)?;
+        let engine = req.engine.resolve(&folder, device)?;
+        let weights = match engine.spec().onnx_file {
+            Some(file) => folder.dir.join(file),
+            None => folder.torch_weights()?,
+        };
+        let weights_sha256 = if weights.is_file() { sha256_file(&weights)? } else { String::new() };
+        let syntax = match (&req.syntax_model, req.no_actions) {
+            (_, true) => None,
+            (Some(d), false) => Some(d.clone()),
+            (None, false) => Some(bundled_model_dir("syntax")),
+        };
+        let inputs = if req.inputs.is_empty() { vec!["-".to_string()] } else { req.inputs.clone() };
+        let ner = NerPlan {
+            folder: Arc::new(folder),
+            engine,
+            batch_size: engine.batch_size(req.batch_size),
+            max_length: req.max_length,
+            decoding: req.decoding,
+            weights,
+            weights_sha256,
+        };
+        let fp = |d: &Option<PathBuf>| -> Result<String> {
+            d.as_ref().map(|d| dir_fingerprint(d)).transpose().map(|o| o.unwrap_or_else(|| "-".into()))
+        };
+        let key = PlanKey {
+            version: env!("CARGO_PKG_VERSION"),
+            ner: dir_fingerprint(&ner_dir)?,
+            engine: engine.as_str(),
+            decoding: req.decoding.map(|d| format!("{d:?}")),
+            syntax: match &syntax {
+                None => "off".into(),
+                Some(d) => dir_fingerprint(d)?,
+            },
+            sentiment: fp(&req.sentiment_model)?,
+            stance: fp(&req.stance_model)?,
+            aliases: match &req.aliases {
+                Some(p) => sha256_file(p)?,
+                None => "-".into(),
+            },
+            max_length: req.max_length,
+            batch_size: ner.batch_size,
+            chunk_size: req.chunk_size,
+            id_field: &req.ingest.id_field,
+            text_field: &req.ingest.text_field,
+            shard: req.shard.map(|s| s.to_string()),
+        };
+        let value = serde_json::to_value(&key).map_err(|e| Error::Usage(format!("plan: {e}")))?;
+        let config_hash = sha256_hex(value.to_string().as_bytes());
+        Ok(Plan {
+            inputs,
+            out: req.out,
+            formats: req.formats,
+            layout: req.layout,
+            resume: req.resume,
+            threads,
+            device,
+            ner,
+            syntax,
+            aliases: req.aliases,
+            sentiment_model: req.sentiment_model,
+            stance_model: req.stance_model,
+            ingest: req.ingest,
+            shard: req.shard,
+            chunk_size: req.chunk_size,
+            progress: req.progress,
+            command_line: req.command_line,
+            config_hash,
+        })
+    }
+
+    /// sha256 over everything besides the inputs that decides the outputs' bytes (model folders,
+    /// engine, options, version). `--resume` requires the same hash.
+    pub fn config_hash(&self) -> &str {
+        &self.config_hash
+    }
+
+    /// The NER model's name in the manifest.
+    pub fn model_name(&self) -> String {
+        format!("transformer:{} (engine {})", self.ner.folder.dir.display(), self.ner.engine.as_str())
+    }
+
+    pub fn ner_dir(&self) -> &Path {
+        &self.ner.folder.dir
+    }
+}
