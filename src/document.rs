@@ -173,6 +173,12 @@ impl StanceLabel {
     }
 }
 
+impl PartialEq<&str> for StanceLabel {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 impl std::fmt::Display for StanceLabel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

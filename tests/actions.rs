@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 fn stage() -> &'static ActionStage {
     static S: OnceLock<ActionStage> = OnceLock::new();
     S.get_or_init(|| {
-        ActionStage::load(&actorlens::pipeline::bundled_model_dir("syntax"))
+        ActionStage::load(&actorlens::plan::bundled_model_dir("syntax"))
             .expect("the syntax model is committed in models/syntax")
     })
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use actorlens::document::{Document, Meta, Origin};
-use actorlens::ner::{NerOptions, Recognizer, TransformerNer};
+use actorlens::ner::{NerOptions, NerStage};
 use actorlens::segment;
 
 fn doc(id: &str, text: &str) -> Document {
@@ -13,10 +13,11 @@ fn doc(id: &str, text: &str) -> Document {
 }
 
 fn run(model: &std::path::Path, texts: &[&str]) -> Vec<Document> {
-    let ner = TransformerNer::load(model, NerOptions { batch_size: Some(4), ..Default::default() })
-        .expect("load fixture model");
+    let ner =
+        NerStage::load(model, NerOptions { batch_size: Some(4), ..Default::default() }).expect("load fixture model");
     let mut docs: Vec<Document> = texts.iter().enumerate().map(|(i, t)| doc(&format!("d{i}"), t)).collect();
-    ner.recognize(&mut docs).expect("recognize");
+    ner.recognize(&mut docs);
+    assert!(docs.iter().all(|d| d.error.is_none()), "a document failed");
     docs
 }
 
@@ -79,22 +80,23 @@ fn empty_and_whitespace_documents_never_reach_the_model() {
 
 #[test]
 fn stock_models_load_from_vocab_txt_and_run() {
-    let ner = TransformerNer::load(&common::random_model(), NerOptions::default()).expect("load");
+    let ner = NerStage::load(&common::random_model(), NerOptions::default()).expect("load");
     let mut docs = vec![doc("a", "A plain model runs. It has random weights!")];
-    ner.recognize(&mut docs).expect("recognize");
+    ner.recognize(&mut docs);
+    assert!(docs.iter().all(|d| d.error.is_none()), "a document failed");
     for m in &docs[0].mentions {
         assert_eq!(&docs[0].text[m.span.start_byte..m.span.end_byte], m.text);
     }
-    assert!(ner.name().contains("random"));
+    assert!(ner.model_name().contains("random"));
 }
 
 #[test]
 fn missing_model_files_are_named_in_the_error() {
     let dir = tempfile::tempdir().unwrap();
-    let err = TransformerNer::load(dir.path(), NerOptions::default()).err().expect("must fail");
+    let err = NerStage::load(dir.path(), NerOptions::default()).err().expect("must fail");
     assert!(err.to_string().contains("config.json"), "{err}");
     std::fs::copy(common::case_model().join("config.json"), dir.path().join("config.json")).unwrap();
     std::fs::copy(common::case_model().join("tokenizer.json"), dir.path().join("tokenizer.json")).unwrap();
-    let err = TransformerNer::load(dir.path(), NerOptions::default()).err().expect("must fail");
+    let err = NerStage::load(dir.path(), NerOptions::default()).err().expect("must fail");
     assert!(err.to_string().contains("model.safetensors"), "{err}");
 }

@@ -154,7 +154,7 @@ impl Outputs {
 }
 
 /// A transformer that turns padded batches into named outputs.
-pub trait Encoder {
+pub trait Encoder: Send {
     fn engine(&self) -> Engine;
     /// Output names this encoder can produce (`logits`, `hidden`).
     fn outputs(&self) -> Vec<String>;

@@ -191,6 +191,33 @@ fn fixtures_root() -> &'static PathBuf {
     })
 }
 
+/// `case_model` plus a second head over the encoder's hidden states (declared in config.json
+/// under `actorlens.heads.stance`): row 0 ("negative") reads hidden dim 0, which is +2 for
+/// lowercase pieces, row 2 ("positive") reads dim 1, which is +2 for capitalised ones.
+pub fn two_head_model() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        let dir = fixtures_root().join("two-heads");
+        write_case_model(&dir, 512);
+        let w = Tensor::zeros([3, 8], (Kind::Float, Device::Cpu));
+        let w = w.index_put(
+            &[Some(Tensor::from_slice(&[0i64, 2])), Some(Tensor::from_slice(&[0i64, 1]))],
+            &Tensor::from_slice(&[1f32, 1.]),
+            false,
+        );
+        let b = Tensor::zeros([3], (Kind::Float, Device::Cpu));
+        Tensor::write_safetensors(&[("weight", &w), ("bias", &b)], dir.join("stance_head.safetensors")).unwrap();
+        let path = dir.join("config.json");
+        let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        v["actorlens"]["heads"] = serde_json::json!({
+            "stance": {"input": "hidden", "labels": ["negative", "neutral", "positive"], "weights": "stance_head.safetensors"}
+        });
+        std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        dir
+    })
+    .clone()
+}
+
 pub fn case_model() -> PathBuf {
     fixtures_root().join("case")
 }
@@ -262,7 +289,7 @@ pub fn doc_with(text: &str, ents: &[(&str, &str)]) -> actorlens::Document {
             span: d.span(pos, end),
             text: surface.to_string(),
             label: kind.to_string(),
-            kind: kind.to_string(),
+            kind: actorlens::ner::coarse_type(kind),
             score: 1.0,
             actor_id: None,
         };
