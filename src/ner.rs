@@ -301,8 +301,8 @@ impl NerStage {
             if doc.error.is_some() {
                 continue;
             }
-            let emit: Vec<Vec<f32>> =
-                st.word_rows[TokenTagger::INPUT].iter().map(|r| TokenTagger::log_probs(r)).collect();
+            let Some(rows) = st.word_rows.get(TokenTagger::INPUT) else { continue };
+            let emit: Vec<Vec<f32>> = rows.iter().map(|r| TokenTagger::log_probs(r)).collect();
             let sent_start = doc.sentences[st.sentence].span.start_byte;
             for span in self.tagger.decode(&emit) {
                 let start = sent_start + st.words[span.first].start;
