@@ -10,6 +10,8 @@ pub mod cli;
 pub mod document;
 pub mod error;
 pub mod ingest;
+pub mod interrupt;
+pub mod lock;
 pub mod ner;
 pub mod pipeline;
 pub mod segment;

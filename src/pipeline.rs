@@ -140,6 +140,8 @@ pub struct Summary {
     pub elapsed_seconds: f64,
     /// None in --stream mode.
     pub out: Option<PathBuf>,
+    /// Rows in the published errors.csv (this run and the runs it resumed); None in --stream mode.
+    pub published_errors: Option<usize>,
 }
 
 impl Summary {
@@ -381,6 +383,7 @@ pub fn config_hash(
         "id_field": args.id_field,
         "text_field": args.text_field,
         "shard": args.shard.map(|s| format!("{}/{}", s.index, s.count)),
+        "csv_escape_formulas": args.csv_escape_formulas,
     });
     Ok(sha256_hex(value.to_string().as_bytes()))
 }
@@ -513,7 +516,14 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
     bar.finish_and_clear();
     let Some(store) = store else {
         let elapsed = clock.elapsed().as_secs_f64();
-        return Ok(Summary { counts, skipped_done, stages, elapsed_seconds: elapsed, out: None });
+        return Ok(Summary {
+            counts,
+            skipped_done,
+            stages,
+            elapsed_seconds: elapsed,
+            out: None,
+            published_errors: None,
+        });
     };
     let t = Instant::now();
     let (totals, corpus_actors) = store.totals()?;
@@ -550,7 +560,8 @@ pub fn run(job: &ExtractJob) -> Result<Summary> {
         std::fs::create_dir_all(parent).map_err(|e| Error::Output { path: parent.into(), message: e.to_string() })?;
     }
     sink::write_json_atomic(&manifest_path, &manifest)?;
-    Ok(Summary { counts, skipped_done, stages, elapsed_seconds: elapsed, out: job.out.clone() })
+    let published_errors = Some(totals.errors);
+    Ok(Summary { counts, skipped_done, stages, elapsed_seconds: elapsed, out: job.out.clone(), published_errors })
 }
 
 /// `--stream`: this chunk's documents and error records as JSON lines, in input order.
@@ -558,7 +569,7 @@ fn write_stream(w: &mut impl std::io::Write, docs: &[Document], errors: &[ErrorR
     let mut items: Vec<(u64, StreamItem)> = docs.iter().map(|d| (d.seq, StreamItem::Doc(d))).collect();
     items.extend(errors.iter().map(|e| (e.seq, StreamItem::Error(e))));
     items.sort_by_key(|x| x.0);
-    let fail = |e: std::io::Error| Error::Output { path: "<stdout>".into(), message: e.to_string() };
+    let fail = sink::stdout_error;
     for (_, item) in items {
         sink::stream_line(w, item).map_err(fail)?;
     }
