@@ -967,7 +967,7 @@ impl Recognizer for TransformerNer {
             let sent_start = doc.sentences[s].span.start_byte;
             for (a, b, entity) in spans(&labels, &self.tags) {
                 let start = sent_start + ws[a].start;
-                let end = sent_start + ws[b - 1].end;
+                let end = crate::document::grapheme_end(&doc.text, sent_start + ws[b - 1].end);
                 let score = (a..b).map(|k| emit[k][labels[k]].exp()).sum::<f32>() / (b - a) as f32;
                 // Four decimals: stable across thread counts and identical in CSV and JSONL.
                 let score = (score * 1e4).round() / 1e4;
@@ -976,7 +976,7 @@ impl Recognizer for TransformerNer {
                     mention_id: doc.mentions.len(),
                     sentence_idx: s,
                     span: doc.span(start, end),
-                    text: doc.text[start..end].to_string(),
+                    text: doc.text.get(start..end).unwrap_or_default().to_string(),
                     label: entity,
                     kind,
                     score,

@@ -13,6 +13,7 @@ use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use tempfile::NamedTempFile;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -55,6 +56,41 @@ pub enum StreamItem<'a> {
     Error(&'a ErrorRow),
 }
 
+/// A failed write to stdout (`--stream`). A closed pipe (`| head -n 1`) is the reader saying it
+/// has enough, not an error: it ends the run quietly with exit 0, as ripgrep does.
+pub fn stdout_error(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::BrokenPipe
+    } else {
+        Error::Output { path: "<stdout>".into(), message: e.to_string() }
+    }
+}
+
+static ESCAPE_FORMULAS: AtomicBool = AtomicBool::new(false);
+
+/// `--csv-escape-formulas`: set once at start-up (main.rs), read by every CSV writer.
+pub fn set_csv_escape_formulas(on: bool) {
+    ESCAPE_FORMULAS.store(on, Ordering::Relaxed);
+}
+
+/// The CSV text of a cell. Text cells starting with `=`, `+`, `-`, `@`, tab or CR are prefixed
+/// with `'` when `--csv-escape-formulas` is on (OWASP "CSV injection": a spreadsheet would run
+/// them as formulas). Off by default: a warehouse must get the values exactly. Numbers are never
+/// escaped (a negative score is a number, not a formula).
+pub fn csv_cell(cell: &tables::Cell, ty: tables::ColType) -> String {
+    let text = cell.to_csv(ty);
+    let is_text = matches!(cell, tables::Cell::Str(_) | tables::Cell::OptStr(_));
+    if is_text && ESCAPE_FORMULAS.load(Ordering::Relaxed) && escape_needed(&text) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
+fn escape_needed(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
 /// Word count used for throughput: tokens that contain a letter or digit.
 pub fn n_words(doc: &Document) -> usize {
     doc.tokens
@@ -65,8 +101,15 @@ pub fn n_words(doc: &Document) -> usize {
 
 fn create_temp(dir: &Path, name: &str) -> Result<(PathBuf, tempfile::TempPath, BufWriter<File>)> {
     let final_path = dir.join(name);
-    let tmp = NamedTempFile::with_prefix_in(format!(".{name}."), dir)
-        .map_err(|e| Error::Output { path: final_path.clone(), message: e.to_string() })?;
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // tempfile creates 0600 files; ask for 0666 minus the umask, as File::create does for the
+    // tables, so manifest.json has the same mode as mentions.csv.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let tmp: NamedTempFile =
+        builder.tempfile_in(dir).map_err(|e| Error::Output { path: final_path.clone(), message: e.to_string() })?;
     let (file, path) = tmp.into_parts();
     Ok((final_path, path, BufWriter::new(file)))
 }
