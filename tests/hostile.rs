@@ -463,3 +463,137 @@ fn stress_100k_documents() {
     time_extract("100k documents (case model)", &out, &input, &["--ner-model", model.to_str().unwrap()]);
     assert_eq!(csv_rows(&out.join("documents.csv")).len(), 100_000);
 }
+
+// 5. The actors stage on one long document.
+
+/// A long transcript-like document: `n` sentences with a growing cast (new people, ministries,
+/// acronyms and governments keep appearing, as in a long parliamentary record), short forms of
+/// recent names, titles, countries and demonyms. Mentions are placed directly (no model).
+fn long_document(n: usize) -> actorlens::Document {
+    use actorlens::document::{Document, Mention, Meta, Origin};
+    const SYL: [&str; 16] =
+        ["ka", "lo", "mi", "ra", "zen", "tor", "bel", "dia", "fu", "gan", "hel", "jo", "ver", "nat", "sol", "quin"];
+    let name = |k: usize, salt: usize| -> String {
+        let s = |j: usize| SYL[(k / 16usize.pow(j as u32) + salt * (j + 3)) % 16];
+        let w = format!("{}{}{}", s(0), s(1), s(2));
+        let mut c = w.chars();
+        c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    };
+    let mut rng = 0x2545F4914F6CDD1Du64;
+    let mut next = |m: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % m as u64) as usize
+    };
+    let countries = ["Mexico", "France", "U.S.", "Mexicans", "Germany", "Americans"];
+    let mut text = String::new();
+    let mut ents: Vec<(usize, usize, &str)> = Vec::new();
+    let mut put = |text: &mut String, s: &str, kind: &'static str, ents: &mut Vec<(usize, usize, &str)>| {
+        ents.push((text.len(), text.len() + s.len(), kind));
+        text.push_str(s);
+    };
+    for i in 0..n {
+        let cast = i / 2 + 1; // the cast grows with the document
+        let p = if next(3) == 0 { i / 2 } else { next(cast) };
+        let (first, last) = (name(p, 1), name(p, 2));
+        let org = next(cast / 3 + 1);
+        match next(5) {
+            0 => {
+                text.push_str("President ");
+                put(&mut text, &format!("{first} {last}"), "PER", &mut ents);
+                text.push_str(" met officials of the ");
+                put(&mut text, &format!("Ministry of {}", name(org, 3)), "ORG", &mut ents);
+                text.push_str(" in ");
+                put(&mut text, countries[next(countries.len())], "GPE", &mut ents);
+                text.push_str(". ");
+            }
+            1 => {
+                put(&mut text, &last, "PER", &mut ents);
+                text.push_str(" said the ");
+                put(&mut text, &format!("{} administration", name(p, 1)), "ORG", &mut ents);
+                text.push_str(" would not support the ");
+                put(&mut text, countries[next(countries.len())], "NORP", &mut ents);
+                text.push_str(" plan. ");
+            }
+            2 => {
+                let full = format!("{} {} Agency", name(org, 4), name(org, 5));
+                put(&mut text, &full, "ORG", &mut ents);
+                let acr: String = full.split(' ').filter_map(|w| w.chars().next()).collect();
+                text.push_str(&format!(" ({acr}) accused "));
+                put(&mut text, &format!("{first} {last}"), "PER", &mut ents);
+                text.push_str(". ");
+            }
+            3 => {
+                text.push_str("Later ");
+                put(&mut text, &first, "PER", &mut ents);
+                text.push_str(" and the ");
+                let acr: String =
+                    [name(org, 4), name(org, 5), "Agency".into()].iter().filter_map(|w| w.chars().next()).collect();
+                put(&mut text, &acr, "ORG", &mut ents);
+                text.push_str(" left. ");
+            }
+            _ => {
+                put(&mut text, &format!("{}'s government", countries[next(2)]), "ORG", &mut ents);
+                text.push_str(" thanked ");
+                put(&mut text, &format!("Sen. {first} {last}"), "PER", &mut ents);
+                text.push_str(". ");
+            }
+        }
+    }
+    let mut d = Document::new("long".into(), Origin::default(), Meta::default(), text, vec![], String::new());
+    actorlens::segment::segment(&mut d);
+    let starts: Vec<usize> = d.sentences.iter().map(|s| s.span.start_byte).collect();
+    for (a, b, kind) in ents {
+        let sentence_idx = starts.partition_point(|&s| s <= a).saturating_sub(1);
+        let m = Mention {
+            mention_id: d.mentions.len(),
+            sentence_idx,
+            span: d.span(a, b),
+            text: d.text[a..b].to_string(),
+            label: kind.into(),
+            kind: kind.into(),
+            score: 1.0,
+            actor_id: None,
+        };
+        d.mentions.push(m);
+    }
+    d
+}
+
+/// Seconds for the actors stage on `long_document(n)`, and a digest of its result.
+fn time_actors(n: usize) -> (f64, usize, usize, String) {
+    use sha2::{Digest, Sha256};
+    let mut d = long_document(n);
+    let resolver = actorlens::actors::ActorResolver::new(Default::default());
+    let t = Instant::now();
+    resolver.resolve(&mut d);
+    let secs = t.elapsed().as_secs_f64();
+    let mut h = Sha256::new();
+    for a in &d.actors {
+        h.update(format!("{a:?}\n").as_bytes());
+    }
+    for m in &d.mentions {
+        h.update(format!("{:?}\n", m.actor_id).as_bytes());
+    }
+    (secs, d.mentions.len(), d.actors.len(), hex::encode(h.finalize())[..16].to_string())
+}
+
+#[test]
+fn the_actors_stage_is_not_quadratic_in_a_documents_mentions() {
+    // 2k -> 8k sentences (4x): quadratic work would take 16x; allow 8x (timer noise, caches).
+    let (small, _, _, _) = time_actors(2_000);
+    let (large, _, _, _) = time_actors(8_000);
+    eprintln!("actors stage: 2k sentences {small:.3}s, 8k sentences {large:.3}s");
+    assert!(large < 8.0 * small.max(0.01), "2k: {small:.3}s, 8k: {large:.3}s");
+}
+
+#[test]
+#[ignore = "slow: make stress"]
+fn stress_actors_stage_timing_table() {
+    eprintln!("| sentences | mentions | actors | actors stage s | digest |");
+    for n in [2_500, 5_000, 10_000, 20_000] {
+        let (secs, m, a, digest) = time_actors(n);
+        eprintln!("| {n} | {m} | {a} | {secs:.3} | {digest} |");
+    }
+}
