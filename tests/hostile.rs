@@ -585,7 +585,7 @@ fn the_actors_stage_is_not_quadratic_in_a_documents_mentions() {
     let (small, _, _, _) = time_actors(2_000);
     let (large, _, _, _) = time_actors(8_000);
     eprintln!("actors stage: 2k sentences {small:.3}s, 8k sentences {large:.3}s");
-    assert!(large < 8.0 * small.max(0.01), "2k: {small:.3}s, 8k: {large:.3}s");
+    assert!(large < 8.0 * small.max(0.05), "2k: {small:.3}s, 8k: {large:.3}s");
 }
 
 #[test]
