@@ -265,6 +265,8 @@ struct Draft {
     kind: String,
     /// Surface forms (cleaned, titles stripped) with the order first seen.
     names: Vec<String>,
+    /// `key` of each name (same order), computed once.
+    name_keys: Vec<String>,
     acronyms: BTreeSet<String>,
     roles: BTreeSet<String>,
     n_mentions: usize,
@@ -280,7 +282,7 @@ struct Draft {
 
 impl Draft {
     fn keys(&self) -> impl Iterator<Item = String> + '_ {
-        self.names.iter().map(|n| key(n))
+        self.name_keys.iter().cloned()
     }
 
     fn full_names(&self) -> impl Iterator<Item = Vec<String>> + '_ {
@@ -353,11 +355,51 @@ pub struct ActorResolver {
     aliases: AliasTable,
 }
 
+/// Where to look for candidates: every lookup used to scan all actors of the document
+/// (O(mentions × actors), minutes for a long transcript); these indexes map a name key, a token,
+/// initials, an acronym or a canonical name to the drafts that have it. Entries may point at a
+/// draft merged away since: they are mapped to its root and re-checked with the same predicate
+/// as before, so results are exactly those of the full scan.
+#[derive(Default)]
+struct Index {
+    by_key: HashMap<String, Vec<usize>>,
+    /// Plural-insensitive NORP key ("mexicans" ~ "mexican").
+    by_norp: HashMap<String, Vec<usize>>,
+    /// First / last / any token of multi-word keys.
+    by_first: HashMap<String, Vec<usize>>,
+    by_last: HashMap<String, Vec<usize>>,
+    by_token: HashMap<String, Vec<usize>>,
+    /// Proper multi-token suffixes of keys ("justice department" of "us justice department").
+    by_suffix: HashMap<String, Vec<usize>>,
+    /// Initials of non-acronym names ("Drug Enforcement Administration" → dea).
+    by_initials: HashMap<String, Vec<usize>>,
+    by_acronym: HashMap<String, Vec<usize>>,
+    by_canonical: HashMap<String, Vec<usize>>,
+    /// Government drafts by their owner's root.
+    govs: HashMap<usize, Vec<usize>>,
+}
+
+fn norp_key(s: &str) -> String {
+    if s.len() > 4 {
+        s.trim_end_matches('s').to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+fn add(map: &mut HashMap<String, Vec<usize>>, k: &str, i: usize) {
+    let v = map.entry(k.to_string()).or_default();
+    if v.last() != Some(&i) {
+        v.push(i);
+    }
+}
+
 struct Builder<'a> {
     g: &'a Gazetteer,
     aliases: &'a AliasTable,
     drafts: Vec<Draft>,
     parent: Vec<usize>,
+    index: Index,
 }
 
 impl<'a> Builder<'a> {
@@ -372,28 +414,71 @@ impl<'a> Builder<'a> {
         (0..self.drafts.len()).filter(|&i| self.parent[i] == i).collect()
     }
 
+    /// Add a surface form to draft `i` (a root) and index it.
+    fn add_name(&mut self, i: usize, name: &str) {
+        if self.drafts[i].names.iter().any(|n| n == name) {
+            return;
+        }
+        let k = key(name);
+        let ix = &mut self.index;
+        add(&mut ix.by_key, &k, i);
+        add(&mut ix.by_norp, &norp_key(&k), i);
+        let toks: Vec<&str> = k.split(' ').collect();
+        if toks.len() >= 2 {
+            add(&mut ix.by_first, toks[0], i);
+            add(&mut ix.by_last, toks[toks.len() - 1], i);
+            for t in &toks {
+                add(&mut ix.by_token, t, i);
+            }
+            for j in 1..toks.len().saturating_sub(1) {
+                add(&mut ix.by_suffix, &toks[j..].join(" "), i);
+            }
+        }
+        if !is_acronym(name) {
+            for ini in initials(name) {
+                add(&mut ix.by_initials, &ini, i);
+            }
+        }
+        self.drafts[i].names.push(name.into());
+        self.drafts[i].name_keys.push(k);
+    }
+
+    fn set_canonical(&mut self, i: usize, canonical: String) {
+        add(&mut self.index.by_canonical, &key(&canonical), i);
+        self.drafts[i].canonical = Some(canonical);
+    }
+
+    /// The distinct roots of the drafts listed under the given index entries.
+    fn candidates<'k>(&self, lists: impl IntoIterator<Item = Option<&'k Vec<usize>>>) -> Vec<usize> {
+        let mut v: Vec<usize> = lists.into_iter().flatten().flatten().map(|&i| self.find(i)).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Most recently seen candidate satisfying `pred` (ties: the later draft, as a scan in draft
+    /// order with `max_by_key` gives).
+    fn latest_of(&self, cands: Vec<usize>, pred: impl Fn(&Draft) -> bool) -> Option<usize> {
+        cands.into_iter().filter(|&i| pred(&self.drafts[i])).max_by_key(|&i| (self.drafts[i].last_seen, i))
+    }
+
     fn create(&mut self, kind: &str, name: &str, first_char: usize, seen: usize) -> usize {
-        self.drafts.push(Draft {
-            kind: kind.into(),
-            names: vec![name.into()],
-            first_char,
-            last_seen: seen,
-            ..Default::default()
-        });
-        self.parent.push(self.drafts.len() - 1);
-        self.drafts.len() - 1
+        self.drafts.push(Draft { kind: kind.into(), first_char, last_seen: seen, ..Default::default() });
+        let i = self.drafts.len() - 1;
+        self.parent.push(i);
+        self.add_name(i, name);
+        i
     }
 
     fn touch(&mut self, i: usize, name: &str, first_char: usize, seen: usize) {
+        self.add_name(i, name);
         let d = &mut self.drafts[i];
-        if !d.names.iter().any(|n| n == name) {
-            d.names.push(name.into());
-        }
         d.first_char = d.first_char.min(first_char);
         d.last_seen = d.last_seen.max(seen);
     }
 
-    /// Fold `from` into `into` (both roots).
+    /// Fold `from` into `into` (both roots). Index entries of `from` now lead to `into` through
+    /// `find`; governments owned by `from` move to `into`.
     fn merge(&mut self, into: usize, from: usize) {
         if into == from {
             return;
@@ -401,9 +486,10 @@ impl<'a> Builder<'a> {
         let f = std::mem::take(&mut self.drafts[from]);
         self.parent[from] = into;
         let d = &mut self.drafts[into];
-        for n in f.names {
+        for (n, k) in f.names.into_iter().zip(f.name_keys) {
             if !d.names.contains(&n) {
                 d.names.push(n);
+                d.name_keys.push(k);
             }
         }
         d.acronyms.extend(f.acronyms);
@@ -413,16 +499,12 @@ impl<'a> Builder<'a> {
         d.last_seen = d.last_seen.max(f.last_seen);
         d.kb_id = d.kb_id.take().or(f.kb_id);
         d.canonical = d.canonical.take().or(f.canonical);
-        for p in self.drafts.iter_mut() {
-            if p.owner == Some(from) {
-                p.owner = Some(into);
+        if let Some(govs) = self.index.govs.remove(&from) {
+            for &g in &govs {
+                self.drafts[g].owner = Some(into);
             }
+            self.index.govs.entry(into).or_default().extend(govs);
         }
-    }
-
-    /// Most recently seen root satisfying `pred`.
-    fn latest(&self, pred: impl Fn(&Draft) -> bool) -> Option<usize> {
-        self.roots().into_iter().filter(|&i| pred(&self.drafts[i])).max_by_key(|&i| self.drafts[i].last_seen)
     }
 
     /// Find or create the actor for `name` of `kind`.
@@ -431,9 +513,11 @@ impl<'a> Builder<'a> {
         if let Some(entry) = self.aliases.lookup(name, kind).cloned() {
             let kind = entry.kind.clone().unwrap_or_else(|| kind.to_string());
             let canon_key = key(&entry.canonical);
-            let found = self.latest(|d| d.kind == kind && d.canonical.as_deref().map(key) == Some(canon_key.clone()));
+            let cands = self.candidates([self.index.by_canonical.get(&canon_key)]);
+            let found =
+                self.latest_of(cands, |d| d.kind == kind && d.canonical.as_deref().map(key) == Some(canon_key.clone()));
             let i = found.unwrap_or_else(|| self.create(&kind, name, first_char, seen));
-            self.drafts[i].canonical = Some(entry.canonical.clone());
+            self.set_canonical(i, entry.canonical.clone());
             self.drafts[i].kb_id = entry.kb_id.clone().or(self.drafts[i].kb_id.take());
             self.touch(i, name, first_char, seen);
             return i;
@@ -442,9 +526,11 @@ impl<'a> Builder<'a> {
         if matches!(kind, "GPE" | "NORP" | "LOC") {
             if let Some(c) = self.g.country(name) {
                 let canon = self.g.countries[c].name.clone();
-                let found = self.latest(|d| d.kind == "GPE" && d.canonical.as_deref() == Some(canon.as_str()));
+                let cands = self.candidates([self.index.by_canonical.get(&key(&canon))]);
+                let found =
+                    self.latest_of(cands, |d| d.kind == "GPE" && d.canonical.as_deref() == Some(canon.as_str()));
                 let i = found.unwrap_or_else(|| self.create("GPE", name, first_char, seen));
-                self.drafts[i].canonical = Some(canon);
+                self.set_canonical(i, canon);
                 self.touch(i, name, first_char, seen);
                 return i;
             }
@@ -452,8 +538,10 @@ impl<'a> Builder<'a> {
         let k = key(name);
         let toks: Vec<String> = k.split(' ').map(String::from).collect();
         // 3. Same form seen before (or a known acronym).
-        let norp_key = |s: &str| if s.len() > 4 { s.trim_end_matches('s').to_string() } else { s.to_string() };
-        let exact = self.latest(|d| {
+        let ix = &self.index;
+        let norp = if kind == "NORP" { ix.by_norp.get(&norp_key(&k)) } else { None };
+        let cands = self.candidates([ix.by_key.get(&k), ix.by_acronym.get(&k), norp]);
+        let exact = self.latest_of(cands, |d| {
             d.kind == kind
                 && d.owner.is_none()
                 && (d.keys().any(|x| x == k || (kind == "NORP" && norp_key(&x) == norp_key(&k)))
@@ -473,7 +561,10 @@ impl<'a> Builder<'a> {
         // A new full name absorbs earlier acronyms that only it explains.
         if kind == "ORG" && !is_acronym(name) {
             for ini in initials(name) {
-                if let Some(j) = self.latest(|d| d.kind == "ORG" && d.is_acronym_only() && d.keys().any(|x| x == ini)) {
+                let cands = self.candidates([self.index.by_key.get(&ini)]);
+                if let Some(j) =
+                    self.latest_of(cands, |d| d.kind == "ORG" && d.is_acronym_only() && d.keys().any(|x| x == ini))
+                {
                     let (ri, rj) = (self.find(i), self.find(j));
                     self.merge(ri, rj);
                 }
@@ -483,6 +574,7 @@ impl<'a> Builder<'a> {
     }
 
     fn resolve_person(&self, toks: &[String]) -> Option<usize> {
+        let ix = &self.index;
         if toks.len() == 1 {
             let t = &toks[0];
             // Surname first, then first name, then a middle name that is a name in its own
@@ -490,20 +582,19 @@ impl<'a> Builder<'a> {
             const PARTICLES: &[&str] = &[
                 "da", "de", "del", "der", "den", "van", "von", "la", "le", "di", "du", "bin", "al", "el", "dos", "das",
             ];
-            let person = |pred: &dyn Fn(&[String]) -> bool| {
-                self.latest(|d| d.kind == "PER" && d.owner.is_none() && d.full_names().any(|f| pred(&f)))
+            let person = |list: Option<&Vec<usize>>, pred: &dyn Fn(&[String]) -> bool| {
+                self.latest_of(self.candidates([list]), |d| {
+                    d.kind == "PER" && d.owner.is_none() && d.full_names().any(|f| pred(&f))
+                })
             };
             let middle_ok = t.chars().count() >= 3 && !PARTICLES.contains(&t.as_str());
-            return person(&|f| f.last() == Some(t)).or_else(|| person(&|f| f.first() == Some(t))).or_else(|| {
-                if middle_ok {
-                    person(&|f| f.contains(t))
-                } else {
-                    None
-                }
-            });
+            return person(ix.by_last.get(t), &|f| f.last() == Some(t))
+                .or_else(|| person(ix.by_first.get(t), &|f| f.first() == Some(t)))
+                .or_else(|| if middle_ok { person(ix.by_token.get(t), &|f| f.contains(t)) } else { None });
         }
         // "Lopez Obrador" after "Andres Manuel Lopez Obrador": a proper token suffix.
-        self.latest(|d| {
+        let cands = self.candidates([ix.by_suffix.get(&toks.join(" "))]);
+        self.latest_of(cands, |d| {
             d.kind == "PER" && d.owner.is_none() && d.full_names().any(|f| f.len() > toks.len() && f.ends_with(toks))
         })
     }
@@ -517,8 +608,10 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let short: Vec<Vec<String>> = d.keys().map(|k| k.split(' ').map(String::from).collect()).collect();
+            // A full name ends with every short form, so with the first one's last token.
+            let Some(last) = short.first().and_then(|s| s.last()) else { continue };
             let candidates: Vec<usize> = self
-                .roots()
+                .candidates([self.index.by_last.get(last)])
                 .into_iter()
                 .filter(|&i| {
                     i != j
@@ -536,8 +629,9 @@ impl<'a> Builder<'a> {
     }
 
     fn resolve_org(&self, name: &str, k: &str, toks: &[String]) -> Option<usize> {
+        let ix = &self.index;
         if is_acronym(name) {
-            return self.latest(|d| {
+            return self.latest_of(self.candidates([ix.by_initials.get(k)]), |d| {
                 d.kind == "ORG"
                     && d.owner.is_none()
                     && d.names.iter().filter(|n| !is_acronym(n)).any(|n| initials(n).iter().any(|i| i == k))
@@ -545,7 +639,7 @@ impl<'a> Builder<'a> {
         }
         if toks.len() >= 2 {
             // "Justice Department" after "US Justice Department".
-            return self.latest(|d| {
+            return self.latest_of(self.candidates([ix.by_suffix.get(&toks.join(" "))]), |d| {
                 d.kind == "ORG"
                     && d.owner.is_none()
                     && d.keys().any(|x| {
@@ -558,11 +652,13 @@ impl<'a> Builder<'a> {
     }
 
     /// A known ORG/PER name (longer than `surface`) that the text starting at a mention spells
-    /// out, compared word by word, case-insensitively.
+    /// out, compared word by word, case-insensitively. The first such actor in draft order.
     fn continues_into(&self, rest: &str, surface: &str) -> Option<usize> {
         let n = key(surface).split(' ').count();
         let ahead: Vec<String> = rest.split_whitespace().take(8).map(key).collect();
-        self.roots().into_iter().find(|&i| {
+        // Only a key that is exactly the next L words (L > n) can match.
+        let lists = (n + 1..=ahead.len()).map(|l| self.index.by_key.get(&ahead[..l].join(" ")));
+        self.candidates(lists).into_iter().find(|&i| {
             let d = &self.drafts[i];
             matches!(d.kind.as_str(), "ORG" | "PER")
                 && d.owner.is_none()
@@ -573,15 +669,27 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Is there a person whose name is `hk` or ends with it ("Trump" in "Donald Trump")?
+    fn known_person(&self, hk: &str) -> bool {
+        let last = hk.rsplit(' ').next().unwrap_or(hk);
+        let cands = self.candidates([self.index.by_key.get(hk), self.index.by_last.get(last)]);
+        cands.into_iter().any(|i| {
+            let d = &self.drafts[i];
+            d.kind == "PER" && d.keys().any(|k| k == hk || k.ends_with(&format!(" {hk}")))
+        })
+    }
+
     /// The ORG actor for "<owner> <word>", linked to the owner.
     fn government(&mut self, owner: usize, word: &str, surface: &str, first_char: usize, seen: usize) -> usize {
         let owner = self.find(owner);
         let word = word.to_lowercase();
-        let found = self.latest(|d| d.owner == Some(owner) && d.gov_word.as_deref() == Some(word.as_str()));
+        let cands = self.candidates([self.index.govs.get(&owner)]);
+        let found = self.latest_of(cands, |d| d.owner == Some(owner) && d.gov_word.as_deref() == Some(word.as_str()));
         let i = found.unwrap_or_else(|| {
             let i = self.create("ORG", surface, first_char, seen);
             self.drafts[i].owner = Some(owner);
             self.drafts[i].gov_word = Some(word.clone());
+            self.index.govs.entry(owner).or_default().push(i);
             i
         });
         self.touch(i, surface, first_char, seen);
@@ -618,7 +726,8 @@ impl ActorResolver {
     pub fn resolve(&self, doc: &mut Document) {
         let g = gazetteer();
         let (gov_after, gov_inside, paren) = government_res();
-        let mut b = Builder { g, aliases: &self.aliases, drafts: Vec::new(), parent: Vec::new() };
+        let mut b =
+            Builder { g, aliases: &self.aliases, drafts: Vec::new(), parent: Vec::new(), index: Index::default() };
         let mut assigned: Vec<Option<usize>> = vec![None; doc.mentions.len()];
         for (mi, m) in doc.mentions.iter().enumerate() {
             if !m.kind.is_actor() {
@@ -657,9 +766,7 @@ impl ActorResolver {
                 let word = c.get(2)?.as_str().to_string();
                 let is_country = g.country(&head).is_some();
                 let hk = key(&head);
-                let known_person = b.roots().iter().any(|&i| {
-                    b.drafts[i].kind == "PER" && b.drafts[i].keys().any(|k| k == hk || k.ends_with(&format!(" {hk}")))
-                });
+                let known_person = b.known_person(&hk);
                 let lower = word.chars().all(char::is_lowercase);
                 (lower || is_country || known_person)
                     .then(|| (head, if is_country { "GPE" } else { "PER" }.to_string(), word))
@@ -685,10 +792,12 @@ impl ActorResolver {
                         if is_acronym(acr) && !is_acronym(&name) && m.kind == "ORG" {
                             let ak = key(acr);
                             b.drafts[i].acronyms.insert(ak.clone());
-                            b.drafts[i].names.push(acr.to_string());
-                            if let Some(j) =
-                                b.latest(|d| d.kind == "ORG" && d.is_acronym_only() && d.keys().any(|x| x == ak))
-                            {
+                            add(&mut b.index.by_acronym, &ak, i);
+                            b.add_name(i, acr);
+                            let cands = b.candidates([b.index.by_key.get(&ak)]);
+                            if let Some(j) = b.latest_of(cands, |d| {
+                                d.kind == "ORG" && d.is_acronym_only() && d.keys().any(|x| x == ak)
+                            }) {
                                 let ri = b.find(i);
                                 if j != ri {
                                     b.merge(ri, j);

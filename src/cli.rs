@@ -174,6 +174,12 @@ pub struct ExtractArgs {
     /// No progress bar and no summary line.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// For CSVs opened in a spreadsheet: prefix text cells that start with = + - @ (or a tab or
+    /// carriage return) with ' so they are not run as formulas (OWASP CSV injection). Off by
+    /// default, because it changes the values a warehouse loads; Parquet and JSONL never change.
+    #[arg(long)]
+    pub csv_escape_formulas: bool,
 }
 
 impl ExtractArgs {
@@ -209,6 +215,7 @@ impl ExtractArgs {
             chunk_size: self.chunk_size,
             progress: !self.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             command_line,
+            csv_escape_formulas: self.csv_escape_formulas,
         })
     }
 }

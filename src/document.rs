@@ -455,6 +455,22 @@ impl Document {
     }
 }
 
+/// `end` moved forward to the next grapheme-cluster boundary (UAX #29) if it falls inside a
+/// cluster, so a span never ends between a letter and its combining marks ("Bogota" + U+0301
+/// stays "Bogotá" in NFD text). An `end` that is not a char boundary is moved forward too;
+/// the result is at most `text.len()`.
+pub fn grapheme_end(text: &str, end: usize) -> usize {
+    let mut end = end.min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    let mut cursor = unicode_segmentation::GraphemeCursor::new(end, text.len(), true);
+    match cursor.is_boundary(text, 0) {
+        Ok(true) | Err(_) => end,
+        Ok(false) => cursor.next_boundary(text, 0).ok().flatten().unwrap_or(end),
+    }
+}
+
 /// Byte offset of every char start, plus the text length: char i starts at `v[i]`.
 fn char_index(text: &str) -> Vec<u32> {
     let mut v: Vec<u32> = text.char_indices().map(|(b, _)| b as u32).collect();
@@ -475,6 +491,25 @@ mod tests {
         assert_eq!(d.char_at(9), 3);
         assert_eq!(d.char_at(10), 4);
         assert_eq!(d.n_chars(), 4);
+    }
+
+    #[test]
+    fn spans_end_on_grapheme_boundaries() {
+        let nfd = "Bogota\u{301} and Zu\u{308}rich";
+        // A word end before a combining mark moves past it.
+        assert_eq!(&nfd[..grapheme_end(nfd, 6)], "Bogota\u{301}");
+        // Already on a boundary: unchanged (after the mark, at a space, at the text end).
+        assert_eq!(grapheme_end(nfd, 8), 8);
+        assert_eq!(grapheme_end(nfd, 0), 0);
+        assert_eq!(grapheme_end(nfd, nfd.len()), nfd.len());
+        // Several marks, and an emoji with a skin-tone modifier.
+        let s = "a\u{301}\u{323}b 👍\u{1f3fd}.";
+        assert_eq!(&s[..grapheme_end(s, 1)], "a\u{301}\u{323}");
+        let thumb = s.find('👍').unwrap();
+        assert_eq!(&s[thumb..grapheme_end(s, thumb + 4)], "👍\u{1f3fd}");
+        // Past the end or inside a char: clamped / moved to the next char boundary first.
+        assert_eq!(grapheme_end("é", 1), 2);
+        assert_eq!(grapheme_end("ab", 9), 2);
     }
 }
 
@@ -503,6 +538,8 @@ pub enum ErrorKind {
     DuplicateId,
     /// `--resume`: the id was done with other text.
     ChangedSinceDone,
+    /// A FIFO, socket or device found in a folder walk: not read.
+    SpecialFile,
     /// A stage (by name) could not process the document: `ner_failed`, `tone_failed`, ...
     StageFailed(&'static str),
 }
@@ -520,6 +557,7 @@ impl ErrorKind {
             ErrorKind::MissingText => Borrowed("missing_text"),
             ErrorKind::DuplicateId => Borrowed("duplicate_id"),
             ErrorKind::ChangedSinceDone => Borrowed("changed_since_done"),
+            ErrorKind::SpecialFile => Borrowed("special_file"),
             ErrorKind::StageFailed(stage) => std::borrow::Cow::Owned(format!("{stage}_failed")),
         }
     }

@@ -20,6 +20,15 @@ pub enum Error {
     Output { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
+    /// Another run holds the `--out` lock (see `lock`).
+    #[error("{} is in use by another actorlens run ({holder}; lock file {}); wait for it to finish or use another --out", out.display(), lock_file.display())]
+    Locked { out: PathBuf, holder: String, lock_file: PathBuf },
+    /// SIGINT/SIGTERM: the run stopped at a chunk boundary (exit code 128 + signal).
+    #[error("interrupted: {chunks} chunks committed, rerun with --resume")]
+    Interrupted { signal: i32, chunks: u64 },
+    /// `--stream` and the reader went away (`| head`): not a failure, ends quietly with 0.
+    #[error("broken pipe")]
+    BrokenPipe,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

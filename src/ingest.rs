@@ -5,10 +5,13 @@
 
 use crate::digest::sha256_hex;
 use crate::document::{record_key, Document, ErrorKind, ErrorRow, Flag, Meta, Origin};
+use serde_json::value::RawValue;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -50,8 +53,10 @@ enum Unit {
     Stdin,
 }
 
-/// Expand arguments into units: directories are walked recursively in sorted order; hidden
-/// entries are skipped. A missing path becomes an error row.
+/// Expand arguments into units: directories are walked recursively in sorted order, following
+/// symbolic links (walkdir detects loops); hidden entries and actorlens output folders (an
+/// `--out` inside an input) are skipped. A missing path, a broken link, a link loop and special
+/// files (FIFOs, sockets, devices: reading them could block forever) become error rows.
 fn expand(inputs: &[String]) -> Vec<Result<Unit, ErrorRow>> {
     let mut units = Vec::new();
     for input in inputs {
@@ -60,35 +65,135 @@ fn expand(inputs: &[String]) -> Vec<Result<Unit, ErrorRow>> {
             continue;
         }
         let root = Path::new(input);
-        if root.is_dir() {
-            let walker = walkdir::WalkDir::new(root)
-                .sort_by_file_name()
-                .into_iter()
-                .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-            for entry in walker {
-                match entry {
-                    Ok(e) if e.file_type().is_file() => {
-                        let rel = e.path().strip_prefix(root).unwrap_or(e.path());
-                        let id = rel.to_string_lossy().replace('\\', "/");
-                        units.push(Ok(Unit::File {
-                            path: e.path().to_path_buf(),
-                            id,
-                            label: e.path().to_string_lossy().into_owned(),
-                        }));
-                    }
-                    Ok(_) => {}
-                    Err(err) => {
-                        units.push(Err(error(input, 0, "", ErrorKind::Io, format!("cannot walk directory: {err}"))))
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && std::fs::symlink_metadata(root).is_ok() => {
+                units.push(Err(error(input, 0, "", ErrorKind::Io, broken_link_message(root))));
+                continue;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                units.push(Err(error(input, 0, "", ErrorKind::Io, "no such file or directory".into())));
+                continue;
+            }
+            Err(e) => {
+                units.push(Err(error(input, 0, "", ErrorKind::Io, format!("cannot read: {e}"))));
+                continue;
+            }
+        };
+        if meta.is_file() {
+            units.push(Ok(Unit::File { path: root.to_path_buf(), id: input.clone(), label: input.clone() }));
+            continue;
+        }
+        if !meta.is_dir() {
+            units.push(Err(error(input, 0, "", ErrorKind::SpecialFile, special_message(&meta.file_type()))));
+            continue;
+        }
+        if is_output_folder(root) {
+            let msg = "this folder is an actorlens output folder (it holds _actorlens_state); not read as input";
+            units.push(Err(error(input, 0, "", ErrorKind::Io, msg.into())));
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            if e.file_name().to_string_lossy().starts_with('.') {
+                return false;
+            }
+            // `--out` inside the input folder: never read our own outputs back as documents.
+            if e.file_type().is_dir() && is_output_folder(e.path()) {
+                tracing::warn!("skipping {}: an actorlens output folder", e.path().display());
+                return false;
+            }
+            true
+        });
+        for entry in walker {
+            match entry {
+                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) => {
+                    let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+                    let label = path_text(e.path());
+                    if e.file_type().is_file() {
+                        units.push(Ok(Unit::File { path: e.path().to_path_buf(), id: path_text(rel), label }));
+                    } else {
+                        units.push(Err(error(&label, 0, "", ErrorKind::SpecialFile, special_message(&e.file_type()))));
                     }
                 }
+                Err(err) => {
+                    let at = err.path().map(path_text).unwrap_or_else(|| input.clone());
+                    let msg = if let Some(ancestor) = err.loop_ancestor() {
+                        format!("symbolic link loop: points back to {}", ancestor.display())
+                    } else if err.io_error().is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+                        && err.path().is_some_and(|p| std::fs::symlink_metadata(p).is_ok())
+                    {
+                        err.path().map(broken_link_message).unwrap_or_default()
+                    } else {
+                        format!("cannot walk directory: {err}")
+                    };
+                    units.push(Err(error(&at, 0, "", ErrorKind::Io, msg)));
+                }
             }
-        } else if root.is_file() {
-            units.push(Ok(Unit::File { path: root.to_path_buf(), id: input.clone(), label: input.clone() }));
-        } else {
-            units.push(Err(error(input, 0, "", ErrorKind::Io, "no such file or directory".into())));
         }
     }
     units
+}
+
+/// An output folder of an earlier or running actorlens run (see `sink::store`, `lock`).
+fn is_output_folder(dir: &Path) -> bool {
+    dir.join(crate::sink::store::STATE_DIR).is_dir() || dir.join(crate::lock::LOCK_FILE).is_file()
+}
+
+fn broken_link_message(link: &Path) -> String {
+    match std::fs::read_link(link) {
+        Ok(target) => format!("broken symbolic link (target {} does not exist)", target.display()),
+        Err(_) => "broken symbolic link".into(),
+    }
+}
+
+fn special_message(ft: &std::fs::FileType) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let what = if ft.is_fifo() {
+            "a named pipe (FIFO)"
+        } else if ft.is_socket() {
+            "a socket"
+        } else if ft.is_block_device() || ft.is_char_device() {
+            "a device"
+        } else {
+            "not a regular file"
+        };
+        format!("{what}, not a regular file; not read (pass it as `-` on stdin to read it)")
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ft;
+        "not a regular file; not read".into()
+    }
+}
+
+/// A path as text for doc_id and source: UTF-8 as is (with `\` turned into `/`), every byte that
+/// is not valid UTF-8 and every control character written as `\xNN`, so two different non-UTF-8
+/// names never collapse into one doc_id ("caf\xE9.txt" and "caf\xE8.txt").
+pub fn path_text(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = path.to_string_lossy().into_owned().into_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.push('/'),
+                c if c.is_control() && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02X}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
 }
 
 fn error(source: &str, line: u64, doc_id: &str, kind: ErrorKind, message: String) -> ErrorRow {
@@ -100,6 +205,41 @@ fn decode(bytes: &[u8]) -> (String, Vec<Flag>) {
     match std::str::from_utf8(bytes) {
         Ok(s) => (s.to_owned(), vec![]),
         Err(_) => (String::from_utf8_lossy(bytes).into_owned(), vec![Flag::InvalidUtf8]),
+    }
+}
+
+/// Byte-order marks: a UTF-8 BOM is dropped, a UTF-16LE/BE file with a BOM is transcoded to
+/// UTF-8 (encoding_rs_io, as ripgrep reads files); anything else passes through untouched, so
+/// invalid UTF-8 is still flagged `invalid_utf8`. UTF-16 without a BOM stays `binary`.
+fn bom_decoded(reader: Box<dyn Read>) -> Box<dyn Read> {
+    Box::new(
+        encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .bom_sniffing(true)
+            .strip_bom(true)
+            .utf8_passthru(true)
+            .build(reader),
+    )
+}
+
+/// A record id, checked: an empty (or blank) id falls back to `<source>:<line>`, like a missing
+/// one; control characters (NUL, newline, ...) are refused, because they corrupt CSV readers and
+/// terminals downstream.
+fn checked_id(id: Option<String>, label: &str, line: u64) -> Result<String, ErrorRow> {
+    match id {
+        Some(id) if !id.trim().is_empty() => match id.chars().find(|c| c.is_control()) {
+            Some(c) => {
+                let shown: String = id.escape_debug().collect();
+                Err(error(
+                    label,
+                    line,
+                    &shown,
+                    ErrorKind::InvalidField,
+                    format!("id contains the control character U+{:04X}; ids must be printable", c as u32),
+                ))
+            }
+            None => Ok(id),
+        },
+        _ => Ok(record_key(label, line)),
     }
 }
 
@@ -124,7 +264,7 @@ impl Ingest {
     fn open(&self, unit: Unit) -> Box<dyn Iterator<Item = Record>> {
         match unit {
             Unit::Stdin => {
-                let reader: Box<dyn Read> = Box::new(std::io::stdin());
+                let reader: Box<dyn Read> = bom_decoded(Box::new(std::io::stdin()));
                 match self.opts.stdin_format {
                     Format::Txt => Box::new(std::iter::once(whole_file(reader, "-", "-"))),
                     Format::Jsonl => Box::new(JsonlReader::new(reader, "-".into(), self.opts.clone())),
@@ -153,10 +293,11 @@ impl Ingest {
                         ))))
                     }
                 };
+                let reader = bom_decoded(Box::new(file));
                 match format {
-                    Format::Txt => Box::new(std::iter::once(whole_file(Box::new(file), &label, &id))),
-                    Format::Jsonl => Box::new(JsonlReader::new(Box::new(file), label, self.opts.clone())),
-                    Format::Csv => csv_records(Box::new(file), label, self.opts.clone()),
+                    Format::Txt => Box::new(std::iter::once(whole_file(reader, &label, &id))),
+                    Format::Jsonl => Box::new(JsonlReader::new(reader, label, self.opts.clone())),
+                    Format::Csv => csv_records(reader, label, self.opts.clone()),
                 }
             }
         }
@@ -209,14 +350,21 @@ fn whole_file(mut reader: Box<dyn Read>, label: &str, id: &str) -> Record {
     Ok(Document::new(id.into(), origin, Meta::default(), text, flags, sha256_hex(&bytes)))
 }
 
-/// A JSON scalar as an id/metadata string; objects and arrays are not accepted.
-fn scalar(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        serde_json::Value::Bool(b) => Some(b.to_string()),
+/// A JSON scalar as an id/metadata string, from its exact text: a number keeps its digits
+/// (`123456789012345678901234567890`, `1.0`), never rounded through f64. Objects, arrays and null
+/// give None.
+fn scalar(v: &RawValue) -> Option<String> {
+    let raw = v.get().trim();
+    match raw.as_bytes().first()? {
+        b'"' => serde_json::from_str::<String>(raw).ok(),
+        b'-' | b'0'..=b'9' => Some(raw.to_string()),
+        b't' | b'f' => Some(raw.to_string()),
         _ => None,
     }
+}
+
+fn is_null(v: &RawValue) -> bool {
+    v.get().trim() == "null"
 }
 
 fn meta_from(get: &dyn Fn(&str) -> Option<String>) -> Meta {
@@ -239,14 +387,18 @@ impl JsonlReader {
     fn parse(&self, raw: &[u8]) -> Record {
         let line = self.line;
         let (text, mut flags) = decode(raw);
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| error(&self.label, line, "", ErrorKind::MalformedJsonl, format!("invalid JSON: {e}")))?;
-        let obj = value.as_object().ok_or_else(|| {
-            error(&self.label, line, "", ErrorKind::MalformedJsonl, "line is not a JSON object".into())
+        // Values stay raw JSON text until needed, so ids keep their exact digits.
+        let obj: HashMap<String, &RawValue> = serde_json::from_str(&text).map_err(|e| {
+            let msg = match serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+                Ok(_) => "line is not a JSON object".to_string(),
+                Err(_) => format!("invalid JSON: {e}"),
+            };
+            error(&self.label, line, "", ErrorKind::MalformedJsonl, msg)
         })?;
         let id = match obj.get(&self.opts.id_field) {
-            None | Some(serde_json::Value::Null) => record_key(&self.label, line),
-            Some(v) => scalar(v).ok_or_else(|| {
+            None => None,
+            Some(v) if is_null(v) => None,
+            Some(v) => Some(scalar(v).ok_or_else(|| {
                 error(
                     &self.label,
                     line,
@@ -254,10 +406,15 @@ impl JsonlReader {
                     ErrorKind::InvalidField,
                     format!("`{}` must be a string or number", self.opts.id_field),
                 )
-            })?,
+            })?),
         };
+        let id = checked_id(id, &self.label, line)?;
         let body = match obj.get(&self.opts.text_field) {
-            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(v) if v.get().trim_start().starts_with('"') => {
+                serde_json::from_str::<String>(v.get()).map_err(|e| {
+                    error(&self.label, line, &id, ErrorKind::InvalidField, format!("`{}`: {e}", self.opts.text_field))
+                })?
+            }
             Some(_) => {
                 return Err(error(
                     &self.label,
@@ -279,7 +436,7 @@ impl JsonlReader {
         };
         // JSON escapes can smuggle in U+FFFD too; only raw invalid bytes count as invalid UTF-8.
         flags.dedup();
-        let meta = meta_from(&|k| obj.get(k).and_then(scalar));
+        let meta = meta_from(&|k| obj.get(k).and_then(|v| scalar(v)));
         let origin = Origin { source: self.label.clone(), line };
         Ok(Document::new(id, origin, meta, body, flags, sha256_hex(raw)))
     }
@@ -316,8 +473,90 @@ fn trim_newline(b: &[u8]) -> &[u8] {
     b.strip_suffix(b"\r").unwrap_or(b)
 }
 
+/// Passes bytes through and keeps a copy of what was read since `base`, so the raw bytes of a
+/// record can be checked for broken quoting and the input re-read after it.
+struct Recorder {
+    inner: Box<dyn Read>,
+    seen: Rc<RefCell<Vec<u8>>>,
+}
+
+impl Read for Recorder {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen.borrow_mut().extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Where a record's quoting goes wrong: a quoted field still open at the end of the file, or a
+/// quoted field that spans lines and whose closing quote is followed by text (`"a\nb"c`). Both
+/// mean an unbalanced quote swallowed the lines after it. Returns the opening quote's offset and
+/// whether it ran to the end of the input.
+fn broken_quote(raw: &[u8]) -> Option<(usize, bool)> {
+    #[derive(PartialEq)]
+    enum S {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let (mut st, mut open, mut newline) = (S::FieldStart, 0, false);
+    for (i, &b) in raw.iter().enumerate() {
+        st = match st {
+            S::FieldStart | S::Unquoted => match b {
+                b'"' if st == S::FieldStart => {
+                    open = i;
+                    newline = false;
+                    S::Quoted
+                }
+                b',' | b'\n' | b'\r' => S::FieldStart,
+                _ => S::Unquoted,
+            },
+            S::Quoted => {
+                newline |= b == b'\n';
+                if b == b'"' {
+                    S::QuoteInQuoted
+                } else {
+                    S::Quoted
+                }
+            }
+            S::QuoteInQuoted => match b {
+                b'"' => S::Quoted,
+                b',' | b'\n' | b'\r' => S::FieldStart,
+                b' ' | b'\t' => S::Unquoted,
+                _ if newline => return Some((open, false)),
+                _ => S::Unquoted,
+            },
+        };
+    }
+    (st == S::Quoted).then_some((open, true))
+}
+
+/// CSV rows as records. The csv crate is lenient: an unbalanced quote makes one record of the
+/// rest of the file. Each record's raw bytes are checked ([`broken_quote`]); a broken record
+/// becomes a `malformed_csv` error row with its line, and reading starts again on the line after
+/// the opening quote, so the rows it swallowed become records of their own.
+struct CsvReader {
+    rdr: Option<csv::Reader<Recorder>>,
+    /// Bytes read from the input, from absolute offset `seen_base`.
+    seen: Rc<RefCell<Vec<u8>>>,
+    seen_base: u64,
+    /// Absolute byte offset and line (minus one) where the current csv reader's input starts.
+    byte0: u64,
+    line0: u64,
+    label: String,
+    id_col: Option<usize>,
+    text_col: Option<usize>,
+    meta_cols: Vec<(String, Option<usize>)>,
+    n_headers: usize,
+    text_field: String,
+    record: csv::ByteRecord,
+}
+
 fn csv_records(reader: Box<dyn Read>, label: String, opts: IngestOptions) -> Box<dyn Iterator<Item = Record>> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(reader);
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let recorder = Recorder { inner: reader, seen: seen.clone() };
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(recorder);
     let headers = match rdr.byte_headers() {
         Ok(h) => h.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect::<Vec<_>>(),
         Err(e) => {
@@ -331,18 +570,42 @@ fn csv_records(reader: Box<dyn Read>, label: String, opts: IngestOptions) -> Box
         }
     };
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let id_col = col(&opts.id_field);
-    let text_col = col(&opts.text_field);
-    let meta_cols: Vec<(String, Option<usize>)> =
-        ["title", "url", "published", "source"].iter().map(|k| (k.to_string(), col(k))).collect();
-    let n_headers = headers.len();
-    let text_field = opts.text_field.clone();
-    Box::new(rdr.into_byte_records().map(move |res| {
-        let rec = res.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
-            error(&label, line, "", ErrorKind::MalformedCsv, e.to_string())
-        })?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    Box::new(CsvReader {
+        id_col: col(&opts.id_field),
+        text_col: col(&opts.text_field),
+        meta_cols: ["title", "url", "published", "source"].iter().map(|k| (k.to_string(), col(k))).collect(),
+        n_headers: headers.len(),
+        text_field: opts.text_field.clone(),
+        rdr: Some(rdr),
+        seen,
+        seen_base: 0,
+        byte0: 0,
+        line0: 0,
+        label,
+        record: csv::ByteRecord::new(),
+    })
+}
+
+impl CsvReader {
+    /// Start reading again at absolute offset `from`, which is the start of line `line0 + 1`.
+    fn restart(&mut self, from: u64, line0: u64) {
+        let Some(rdr) = self.rdr.take() else { return };
+        let rest = {
+            let seen = self.seen.borrow();
+            seen.get((from - self.seen_base) as usize..).unwrap_or(&[]).to_vec()
+        };
+        let inner = rdr.into_inner().inner;
+        self.seen = Rc::new(RefCell::new(Vec::new()));
+        self.seen_base = from;
+        self.byte0 = from;
+        self.line0 = line0;
+        let input: Box<dyn Read> = Box::new(std::io::Cursor::new(rest).chain(inner));
+        let recorder = Recorder { inner: input, seen: self.seen.clone() };
+        self.rdr = Some(csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(recorder));
+    }
+
+    fn document(&self, rec: &csv::ByteRecord, line: u64) -> Record {
+        let (label, n_headers, text_field) = (&self.label, self.n_headers, &self.text_field);
         let mut flags = Vec::new();
         let mut field = |i: Option<usize>| -> Option<String> {
             let raw = rec.get(i?)?;
@@ -350,32 +613,103 @@ fn csv_records(reader: Box<dyn Read>, label: String, opts: IngestOptions) -> Box
             flags.extend(f);
             Some(s)
         };
-        let id = field(id_col).filter(|s| !s.trim().is_empty()).unwrap_or_else(|| format!("{label}:{line}"));
-        let Some(body) = field(text_col) else {
-            let msg = if text_col.is_none() {
+        let id = checked_id(field(self.id_col), label, line)?;
+        let Some(body) = field(self.text_col) else {
+            let msg = if self.text_col.is_none() {
                 format!("header has no `{text_field}` column")
             } else {
                 format!("row has {} fields, header has {n_headers}; `{text_field}` is missing", rec.len())
             };
-            return Err(error(&label, line, &id, ErrorKind::MissingText, msg));
+            return Err(error(label, line, &id, ErrorKind::MissingText, msg));
         };
         if rec.len() != n_headers {
             return Err(error(
-                &label,
+                label,
                 line,
                 &id,
                 ErrorKind::MalformedCsv,
                 format!("row has {} fields, header has {n_headers}", rec.len()),
             ));
         }
-        let meta_vals: HashMap<String, String> =
-            meta_cols.iter().filter_map(|(k, i)| field(*i).filter(|v| !v.is_empty()).map(|v| (k.clone(), v))).collect();
+        let meta_vals: HashMap<String, String> = self
+            .meta_cols
+            .iter()
+            .filter_map(|(k, i)| field(*i).filter(|v| !v.is_empty()).map(|v| (k.clone(), v)))
+            .collect();
         let meta = meta_from(&|k| meta_vals.get(k).cloned());
         flags.sort();
         flags.dedup();
-        let raw: Vec<u8> = rec.get(text_col.unwrap_or(0)).unwrap_or(&[]).to_vec();
+        let raw: Vec<u8> = rec.get(self.text_col.unwrap_or(0)).unwrap_or(&[]).to_vec();
         Ok(Document::new(id, Origin { source: label.clone(), line }, meta, body, flags, sha256_hex(&raw)))
-    }))
+    }
+}
+
+impl Iterator for CsvReader {
+    type Item = Record;
+    fn next(&mut self) -> Option<Record> {
+        let rdr = self.rdr.as_mut()?;
+        let mut record = std::mem::take(&mut self.record);
+        let res = rdr.read_byte_record(&mut record);
+        let end = self.byte0 + rdr.position().byte();
+        let result = match res {
+            Ok(false) => {
+                self.rdr = None;
+                return None;
+            }
+            Err(e) => {
+                let line = self.line0 + e.position().map(|p| p.line()).unwrap_or(0);
+                // Stop this file: a read error does not fix itself on the next call.
+                self.rdr = None;
+                Some(Err(error(&self.label, line, "", ErrorKind::MalformedCsv, e.to_string())))
+            }
+            Ok(true) => {
+                let pos = record.position().cloned().unwrap_or_else(csv::Position::new);
+                let (start, line) = (self.byte0 + pos.byte(), self.line0 + pos.line());
+                let problem = {
+                    let seen = self.seen.borrow();
+                    let lo = (start.saturating_sub(self.seen_base)) as usize;
+                    let hi = (end.saturating_sub(self.seen_base) as usize).min(seen.len());
+                    seen.get(lo..hi).and_then(broken_quote).map(|(open, to_eof)| {
+                        let raw = &seen[lo..hi];
+                        let open_line = line + raw[..open].iter().filter(|&&b| b == b'\n').count() as u64;
+                        let last_line =
+                            line + raw.iter().filter(|&&b| b == b'\n').count() as u64 - u64::from(raw.ends_with(b"\n"));
+                        let next_line =
+                            raw[open..].iter().position(|&b| b == b'\n').map(|p| start + (open + p + 1) as u64);
+                        (open_line, last_line, to_eof, next_line)
+                    })
+                };
+                match problem {
+                    None => Some(self.document(&record, line)),
+                    Some((open_line, last_line, to_eof, next_line)) => {
+                        let how = if to_eof { "is never closed" } else { "is closed by a quote followed by text" };
+                        let mut msg = format!("the quoted field opened on line {open_line} {how}");
+                        if let Some(from) = next_line {
+                            msg.push_str(&format!(
+                                "; it swallowed lines {}-{last_line}, which were read again as rows",
+                                open_line + 1
+                            ));
+                            self.restart(from, open_line);
+                        }
+                        Some(Err(error(&self.label, line, "", ErrorKind::MalformedCsv, msg)))
+                    }
+                }
+            }
+        };
+        self.record = record;
+        // Keep only the bytes from the next record on (trimmed in large steps: cheap).
+        if let Some(rdr) = &self.rdr {
+            let next = self.byte0 + rdr.position().byte();
+            let drop = next.saturating_sub(self.seen_base) as usize;
+            if drop > (1 << 20) {
+                let mut seen = self.seen.borrow_mut();
+                let drop = drop.min(seen.len());
+                seen.drain(..drop);
+                self.seen_base += drop as u64;
+            }
+        }
+        result
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ pub mod digest;
 pub mod document;
 pub mod error;
 pub mod ingest;
+pub mod interrupt;
+pub mod lock;
 pub mod model;
 pub mod ner;
 pub mod pipeline;

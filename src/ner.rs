@@ -306,7 +306,9 @@ impl NerStage {
             let sent_start = doc.sentences[st.sentence].span.start_byte;
             for span in self.tagger.decode(&emit) {
                 let start = sent_start + st.words[span.first].start;
-                let end = sent_start + st.words[span.last - 1].end;
+                // A span ends on a grapheme boundary: a trailing combining mark ("Bogota" + U+0301)
+                // belongs to the name.
+                let end = crate::document::grapheme_end(&doc.text, sent_start + st.words[span.last - 1].end);
                 let Some(text) = doc.text.get(start..end).map(str::to_string) else {
                     doc.fail("ner", format!("tokenizer offsets {start}..{end} are not on character boundaries"));
                     break;

@@ -63,6 +63,8 @@ pub struct Summary {
     pub elapsed_seconds: f64,
     /// None in --stream mode.
     pub out: Option<PathBuf>,
+    /// Rows in the published errors.csv (this run and the runs it resumed); None in --stream mode.
+    pub published_errors: Option<usize>,
 }
 
 impl Summary {
@@ -173,7 +175,10 @@ pub fn run(plan: &Plan, stages: &[Box<dyn Stage>]) -> Result<Summary> {
                 formats: plan.formats.iter().map(|f| format!("{f:?}").to_lowercase()).collect(),
                 layout: format!("{:?}", plan.layout).to_lowercase(),
             };
-            Some(Store::open(out, &identity, &plan.formats, plan.layout, shard, plan.resume)?)
+            Some(
+                Store::open(out, &identity, &plan.formats, plan.layout, shard, plan.resume)?
+                    .with_escaped_formulas(plan.csv_escape_formulas),
+            )
         }
         None => None,
     };
@@ -275,7 +280,14 @@ pub fn run(plan: &Plan, stages: &[Box<dyn Stage>]) -> Result<Summary> {
     bar.finish_and_clear();
     let Some(store) = store else {
         let elapsed = clock.elapsed().as_secs_f64();
-        return Ok(Summary { counts, skipped_done, stages: seconds, elapsed_seconds: elapsed, out: None });
+        return Ok(Summary {
+            counts,
+            skipped_done,
+            stages: seconds,
+            elapsed_seconds: elapsed,
+            out: None,
+            published_errors: None,
+        });
     };
     let t = Instant::now();
     let (totals, corpus_actors) = store.totals()?;
@@ -312,7 +324,14 @@ pub fn run(plan: &Plan, stages: &[Box<dyn Stage>]) -> Result<Summary> {
         std::fs::create_dir_all(parent).map_err(|e| Error::Output { path: parent.into(), message: e.to_string() })?;
     }
     sink::write_json_atomic(&manifest_path, &manifest)?;
-    Ok(Summary { counts, skipped_done, stages: seconds, elapsed_seconds: elapsed, out: plan.out.clone() })
+    Ok(Summary {
+        counts,
+        skipped_done,
+        stages: seconds,
+        elapsed_seconds: elapsed,
+        out: plan.out.clone(),
+        published_errors: Some(totals.errors),
+    })
 }
 
 /// `--stream`: this chunk's documents and error records as JSON lines, in input order.
@@ -320,7 +339,7 @@ fn write_stream(w: &mut impl std::io::Write, docs: &[Document], errors: &[ErrorR
     let mut items: Vec<(u64, StreamItem)> = docs.iter().map(|d| (d.seq, StreamItem::Doc(d))).collect();
     items.extend(errors.iter().map(|e| (e.seq, StreamItem::Error(e))));
     items.sort_by_key(|x| x.0);
-    let fail = |e: std::io::Error| Error::Output { path: "<stdout>".into(), message: e.to_string() };
+    let fail = sink::stdout_error;
     for (_, item) in items {
         sink::stream_line(w, item).map_err(fail)?;
     }

@@ -48,6 +48,8 @@ pub struct Request {
     pub chunk_size: usize,
     pub progress: bool,
     pub command_line: Vec<String>,
+    /// `--csv-escape-formulas`.
+    pub csv_escape_formulas: bool,
 }
 
 impl Default for Request {
@@ -75,6 +77,7 @@ impl Default for Request {
             chunk_size: 1024,
             progress: false,
             command_line: Vec::new(),
+            csv_escape_formulas: false,
         }
     }
 }
@@ -114,6 +117,7 @@ pub struct Plan {
     pub chunk_size: usize,
     pub progress: bool,
     pub command_line: Vec<String>,
+    pub csv_escape_formulas: bool,
     /// sha256 of [`PlanKey`]: see [`Plan::config_hash`].
     config_hash: String,
 }
@@ -136,6 +140,9 @@ struct PlanKey<'a> {
     id_field: &'a str,
     text_field: &'a str,
     shard: Option<String>,
+    /// Only when on, so runs without it keep the hash earlier versions computed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    csv_escape_formulas: bool,
 }
 
 /// Where a bundled model (`default-ner`, `syntax`) is looked for, in order:
@@ -225,6 +232,7 @@ impl Plan {
             id_field: &req.ingest.id_field,
             text_field: &req.ingest.text_field,
             shard: req.shard.map(|s| s.to_string()),
+            csv_escape_formulas: req.csv_escape_formulas,
         };
         let value = serde_json::to_value(&key).map_err(|e| Error::Usage(format!("plan: {e}")))?;
         let config_hash = sha256_hex(value.to_string().as_bytes());
@@ -246,6 +254,7 @@ impl Plan {
             chunk_size: req.chunk_size,
             progress: req.progress,
             command_line: req.command_line,
+            csv_escape_formulas: req.csv_escape_formulas,
             config_hash,
         })
     }

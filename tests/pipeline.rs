@@ -56,10 +56,6 @@ fn errors(out: &Path) -> Vec<(String, String)> {
     csv_rows(&out.join("errors.csv")).iter().map(|r| (r[2].to_string(), r[3].to_string())).collect()
 }
 
-fn doc_ids(out: &Path) -> Vec<String> {
-    csv_rows(&out.join("documents.csv")).iter().map(|r| r[0].to_string()).collect()
-}
-
 /// A table's rows without those of `doc`.
 fn rows_without(out: &Path, table: &str, doc: &str) -> Vec<String> {
     read(&out.join(table)).lines().filter(|l| !l.starts_with(&format!("{doc},"))).map(String::from).collect()

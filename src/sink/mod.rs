@@ -55,10 +55,41 @@ pub enum StreamItem<'a> {
     Error(&'a ErrorRow),
 }
 
+/// A failed write to stdout (`--stream`). A closed pipe (`| head -n 1`) is the reader saying it
+/// has enough, not an error: it ends the run quietly with exit 0, as ripgrep does.
+pub fn stdout_error(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::BrokenPipe
+    } else {
+        Error::Output { path: "<stdout>".into(), message: e.to_string() }
+    }
+}
+
+pub fn csv_cell(cell: &tables::Cell, ty: tables::ColType, escape_formulas: bool) -> String {
+    let text = cell.to_csv(ty);
+    let is_text = matches!(cell, tables::Cell::Str(_) | tables::Cell::OptStr(_));
+    if is_text && escape_formulas && escape_needed(&text) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
+fn escape_needed(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
 fn create_temp(dir: &Path, name: &str) -> Result<(PathBuf, tempfile::TempPath, BufWriter<File>)> {
     let final_path = dir.join(name);
-    let tmp = NamedTempFile::with_prefix_in(format!(".{name}."), dir)
-        .map_err(|e| Error::Output { path: final_path.clone(), message: e.to_string() })?;
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // tempfile creates 0600 files; ask for 0666 minus the umask, as File::create does for the
+    // tables, so manifest.json has the same mode as mentions.csv.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let tmp: NamedTempFile =
+        builder.tempfile_in(dir).map_err(|e| Error::Output { path: final_path.clone(), message: e.to_string() })?;
     let (file, path) = tmp.into_parts();
     Ok((final_path, path, BufWriter::new(file)))
 }

@@ -75,6 +75,12 @@ pub enum Done {
 }
 
 pub struct Store {
+    /// The `--out` lock, held until the store is dropped (after publishing).
+    _lock: crate::lock::OutLock,
+    /// Chunks this invocation committed (for the "interrupted" message).
+    committed_this_run: u64,
+    /// `--csv-escape-formulas` (see `sink::csv_cell`).
+    escape_formulas: bool,
     out: PathBuf,
     state: PathBuf,
     formats: Vec<OutputFormat>,
@@ -146,13 +152,14 @@ fn ext(format: OutputFormat) -> &'static str {
 }
 
 /// Write a table as CSV: header, then rows. Returns the row count.
-fn write_csv(path: &Path, table: &Table, rows: &[Row]) -> Result<u64> {
+fn write_csv(path: &Path, table: &Table, rows: &[Row], escape_formulas: bool) -> Result<u64> {
     let e = oerr(path);
     let file = io_out(path, File::create(path))?;
     let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(BufWriter::new(file));
     w.write_record(table.header()).map_err(|x| e(x.to_string()))?;
     for r in rows {
-        w.write_record(r.iter().zip(table.columns).map(|(c, (_, ty))| c.to_csv(*ty))).map_err(|x| e(x.to_string()))?;
+        let cells = r.iter().zip(table.columns).map(|(c, (_, ty))| super::csv_cell(c, *ty, escape_formulas));
+        w.write_record(cells).map_err(|x| e(x.to_string()))?;
     }
     let file = w.into_inner().map_err(|x| e(x.to_string()))?.into_inner().map_err(|x| e(x.to_string()))?;
     io_out(path, file.sync_all())?;
@@ -160,9 +167,16 @@ fn write_csv(path: &Path, table: &Table, rows: &[Row]) -> Result<u64> {
 }
 
 /// Write `rows` of `table` in `format` to `path`; `docs` is needed for the nested JSONL.
-fn write_table(path: &Path, table: &Table, format: OutputFormat, rows: &[Row], docs: &[Document]) -> Result<u64> {
+fn write_table(
+    path: &Path,
+    table: &Table,
+    format: OutputFormat,
+    rows: &[Row],
+    docs: &[Document],
+    escape_formulas: bool,
+) -> Result<u64> {
     match format {
-        OutputFormat::Csv => write_csv(path, table, rows),
+        OutputFormat::Csv => write_csv(path, table, rows, escape_formulas),
         OutputFormat::Parquet => {
             parquet::write_file(path, table, rows)?;
             Ok(rows.len() as u64)
@@ -237,8 +251,13 @@ impl Store {
         shard: (u64, u64),
         resume: bool,
     ) -> Result<Store> {
+        // First the lock: everything below deletes or rewrites state another run might own.
+        let lock = crate::lock::acquire(out, layout, shard.0)?;
         let state = out.join(STATE_DIR).join(format!("shard-{:05}-of-{:05}", shard.0, shard.1));
         let mut store = Store {
+            _lock: lock,
+            committed_this_run: 0,
+            escape_formulas: false,
             out: out.into(),
             state: state.clone(),
             formats: formats.to_vec(),
@@ -276,7 +295,52 @@ impl Store {
             io_out(&state, fs::create_dir_all(state.join("chunks")))?;
             super::write_json_atomic(&run_json, identity)?;
         }
+        store.remove_stale_temps()?;
         Ok(store)
+    }
+
+    /// Temp files left by a run killed mid-write (`.manifest.json.Ab12Cd`, `.mentions.csv.actorlens-tmp`).
+    /// We hold the lock, so no other run of this folder (or, with parts, of this shard) is writing
+    /// them; an interrupted publish has just been completed by `recover`.
+    fn remove_stale_temps(&self) -> Result<()> {
+        let shard_manifest = format!("shard-{:05}-of-{:05}.json", self.shard.0, self.shard.1);
+        let mut dirs: Vec<(PathBuf, Vec<String>)> =
+            vec![(self.state.clone(), ["run.json", "ledger.json", "finalize.json"].map(String::from).to_vec())];
+        match self.layout {
+            Layout::Single => {
+                let mut names: Vec<String> = vec!["manifest.json".into()];
+                names.extend(
+                    chunk_files(&[OutputFormat::Csv, OutputFormat::Jsonl, OutputFormat::Parquet])
+                        .into_iter()
+                        .map(|f| f.0),
+                );
+                names.extend(["corpus_actors.csv", "corpus_actors.parquet"].map(String::from));
+                dirs.push((self.out.clone(), names));
+            }
+            Layout::Parts => {
+                dirs.push((self.out.join("_manifests"), vec![shard_manifest]));
+                for f in ["csv", "parquet"] {
+                    let name = format!("part-{:05}.{f}", self.shard.0);
+                    dirs.push((self.out.join(f).join("corpus_actors"), vec![name]));
+                }
+            }
+        }
+        for (dir, names) in dirs {
+            let Ok(entries) = fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if names.iter().any(|n| is_temp_of(&name, n)) && e.file_type().is_ok_and(|t| t.is_file()) {
+                    io_out(&e.path(), fs::remove_file(e.path()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `--csv-escape-formulas`: prefix formula-like text cells of the CSV tables with `'`.
+    pub fn with_escaped_formulas(mut self, on: bool) -> Self {
+        self.escape_formulas = on;
+        self
     }
 
     /// Bring the state back to a consistent point after an interruption and load the done keys.
@@ -378,7 +442,7 @@ impl Store {
         rows_by_table.insert(TableId::Errors, errors.iter().map(tables::error_row).collect());
         for (name, table, format) in chunk_files(&self.formats) {
             let rows = rows_by_table.get(&table.id).map(Vec::as_slice).unwrap_or(&[]);
-            let n = write_table(&tmp.join(&name), table, format, rows, docs)?;
+            let n = write_table(&tmp.join(&name), table, format, rows, docs, self.escape_formulas)?;
             meta.rows.insert(name, n);
         }
         let keys = tmp.join("keys.jsonl");
@@ -406,6 +470,11 @@ impl Store {
             self.done.insert((k, sha));
         }
         self.next_chunk = id + 1;
+        self.committed_this_run += 1;
+        // SIGINT/SIGTERM: stop here, between chunks, with everything so far committed.
+        if let Some(signal) = crate::interrupt::requested() {
+            return Err(Error::Interrupted { signal, chunks: self.committed_this_run });
+        }
         Ok(())
     }
 
@@ -488,7 +557,7 @@ impl Store {
             let name = format!("{}.{}", table.name, ext(format));
             let dest = self.out.join(&name);
             let tmp = temp_for(&dest);
-            write_table(&tmp, table, format, corpus_rows, &[])?;
+            write_table(&tmp, table, format, corpus_rows, &[], self.escape_formulas)?;
             files.push(describe(&tmp, &name, table, format, corpus_rows.len() as u64)?);
         }
         // Commit point: finalize.json lists the finished temp files; a run killed from here on
@@ -543,7 +612,7 @@ impl Store {
                 io_out(parent, fs::create_dir_all(parent))?;
             }
             let tmp = temp_for(&dest);
-            write_table(&tmp, table, format, corpus_rows, &[])?;
+            write_table(&tmp, table, format, corpus_rows, &[], self.escape_formulas)?;
             io_out(&dest, fs::rename(&tmp, &dest))?;
             files.push(describe(&dest, &rel, table, format, corpus_rows.len() as u64)?);
         }
@@ -593,6 +662,14 @@ fn describe(path: &Path, rel: &str, table: &Table, format: OutputFormat, rows: u
         bytes,
         sha256,
     })
+}
+
+/// Is `name` a temp file of `target`: `temp_for`'s `.NAME.actorlens-tmp`, or tempfile's
+/// `.NAME.XXXXXX` (see `sink::write_json_atomic`)?
+fn is_temp_of(name: &str, target: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_prefix(target)) else { return false };
+    rest == ".actorlens-tmp"
+        || rest.strip_prefix('.').is_some_and(|r| r.len() >= 6 && r.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 fn short(s: &str) -> &str {
