@@ -13,8 +13,9 @@ use std::path::PathBuf;
     long_about = "actorlens reads news-article corpora (.txt/.md files, JSON Lines, CSV or stdin), splits \
 them into sentences, runs a transformer named-entity recogniser (rust-bert on libtorch), and writes \
 offset-exact tables as CSV and JSON Lines for pandas, DuckDB or a warehouse.\n\n\
-Exit codes: 0 = finished cleanly; 1 = finished, but some input records are in errors.csv; \
-2 = could not start (bad flags, missing model, unwritable output)."
+Exit codes: 0 = finished cleanly; 1 = finished, but the published errors.csv has rows; \
+2 = could not start (bad flags, missing model, unwritable output, --out in use by another run); \
+130 / 143 = interrupted by SIGINT / SIGTERM (finished chunks are kept: rerun with --resume)."
 )]
 pub struct Cli {
     #[command(subcommand)]
