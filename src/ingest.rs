@@ -81,7 +81,9 @@ fn expand(inputs: &[String]) -> Vec<Result<Unit, ErrorRow>> {
             }
         };
         if meta.is_file() {
-            units.push(Ok(Unit::File { path: root.to_path_buf(), id: input.clone(), label: input.clone() }));
+            // The path as given (control characters escaped, as for walked files).
+            let id = path_text(root);
+            units.push(Ok(Unit::File { path: root.to_path_buf(), id: id.clone(), label: id }));
             continue;
         }
         if !meta.is_dir() {
@@ -140,7 +142,7 @@ fn expand(inputs: &[String]) -> Vec<Result<Unit, ErrorRow>> {
 
 /// An output folder of an earlier or running actorlens run (see `sink::store`, `lock`).
 fn is_output_folder(dir: &Path) -> bool {
-    dir.join(crate::sink::store::STATE_DIR).is_dir() || dir.join(crate::lock::LOCK_FILE).is_file()
+    dir.join(crate::sink::store::STATE_DIR).is_dir()
 }
 
 fn broken_link_message(link: &Path) -> String {
