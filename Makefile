@@ -8,12 +8,13 @@ OUT ?= out/sample
 SAMPLE := data/sotu data/sotu_paragraphs.jsonl data/sotu_paragraphs.csv
 DEFAULT_MODEL := models/default-ner
 
-.PHONY: help setup build run test clean bench parquet-check spark-example
+.PHONY: help setup build run test stress clean bench parquet-check spark-example
 
 help:
 	@echo "make setup   - fetch and assemble libtorch 2.4.0 (CPU) into ~/.cache/actorlens, once"
 	@echo "make run     - run actorlens on data/ with the default model, outputs in $(OUT)/"
 	@echo "make test    - run the whole test suite (cargo tests + parquet-check)"
+	@echo "make stress  - slow adversarial cases (10 MB document, 100k documents, actors timing) with time and peak RSS"
 	@echo "make bench   - throughput and peak memory vs the HF pipeline and spaCy md -> build/bench/results.md (~20 min idle)"
 	@echo "make parquet-check - write the sample as Parquet and read it back with pyarrow, pandas and DuckDB"
 	@echo "make spark-example - PySpark example (examples/spark/) in local mode, checked against one actorlens run (needs Java 17+)"
@@ -39,6 +40,13 @@ run: setup
 test: setup
 	cargo test --release
 	$(MAKE) parquet-check
+
+# make stress: the slow cases of tests/hostile.rs (ignored by `make test`): one 10 MB document
+# with the default model, 100k small documents, and the actors-stage timing table on 2.5k-20k
+# sentences. Each prints wall time, peak RSS and CPU use (GNU time, /usr/bin/time -v). ~10 min.
+stress: setup
+	cargo build --release
+	cargo test --release --test hostile -- --ignored --nocapture --test-threads 1 stress_
 
 # make bench: words/s and peak RSS of actorlens vs the Hugging Face token-classification pipeline
 # (same weights) and spaCy en_core_web_md, on SOTU 2014-2021 paragraphs, plus entity agreement

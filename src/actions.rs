@@ -207,28 +207,38 @@ impl ActionStage {
     }
 
     pub fn run(&self, doc: &mut Document) {
-        let mut actions = Vec::new();
+        use rayon::prelude::*;
         let by_sentence: Vec<Vec<(usize, usize)>> = doc
             .tokens_by_sentence()
             .iter()
             .map(|ts| ts.iter().map(|t| (t.span.start_byte, t.span.end_byte)).collect())
             .collect();
-        for (si, toks) in by_sentence.iter().enumerate() {
-            let words = parse_words(&doc.text, toks);
-            if words.is_empty() {
-                continue;
-            }
-            let strs: Vec<&str> = words.iter().map(|&(s, e)| &doc.text[s..e]).collect();
-            let ana = self.syntax.analyze(&strs);
-            let mut children = vec![Vec::new(); words.len()];
-            for (i, a) in ana.iter().enumerate() {
-                if let Some(h) = a.head.filter(|&h| h < words.len() && h != i) {
-                    children[h].push(i);
+        // Sentences are independent: parse them in parallel (one long document then uses every
+        // core) and concatenate in sentence order, so the result does not depend on threads.
+        let doc_ref: &Document = doc;
+        let per_sentence: Vec<Vec<Action>> = by_sentence
+            .par_iter()
+            .enumerate()
+            .map(|(si, toks)| {
+                let mut out = Vec::new();
+                let words = parse_words(&doc_ref.text, toks);
+                if words.is_empty() {
+                    return out;
                 }
-            }
-            let sent = Sent { words, ana, children, text: &doc.text };
-            self.sentence(doc, si, &sent, &mut actions);
-        }
+                let strs: Vec<&str> = words.iter().map(|&(s, e)| &doc_ref.text[s..e]).collect();
+                let ana = self.syntax.analyze(&strs);
+                let mut children = vec![Vec::new(); words.len()];
+                for (i, a) in ana.iter().enumerate() {
+                    if let Some(h) = a.head.filter(|&h| h < words.len() && h != i) {
+                        children[h].push(i);
+                    }
+                }
+                let sent = Sent { words, ana, children, text: &doc_ref.text };
+                self.sentence(doc_ref, si, &sent, &mut out);
+                out
+            })
+            .collect();
+        let mut actions: Vec<Action> = per_sentence.into_iter().flatten().collect();
         for (i, a) in actions.iter_mut().enumerate() {
             a.action_id = i;
         }

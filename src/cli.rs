@@ -20,8 +20,9 @@ use std::path::PathBuf;
 them into sentences, runs a transformer named-entity recogniser (ONNX Runtime, or rust-bert on libtorch), \
 groups mentions into actors, extracts claimed actions and scores tone, and writes offset-exact tables \
 as CSV, JSON Lines and Parquet for pandas, DuckDB, Spark or a warehouse.\n\n\
-Exit codes: 0 = finished cleanly; 1 = finished, but some input records are in errors.csv; \
-2 = could not start (bad flags, missing model, unwritable output)."
+Exit codes: 0 = finished cleanly; 1 = finished, but the published errors.csv has rows; \
+2 = could not start (bad flags, missing model, unwritable output, --out in use by another run); \
+130 / 143 = interrupted by SIGINT / SIGTERM (finished chunks are kept: rerun with --resume)."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -81,7 +81,9 @@ fn expand(inputs: &[String]) -> Vec<Result<Unit, ErrorRow>> {
             }
         };
         if meta.is_file() {
-            units.push(Ok(Unit::File { path: root.to_path_buf(), id: input.clone(), label: input.clone() }));
+            // The path as given (control characters escaped, as for walked files).
+            let id = path_text(root);
+            units.push(Ok(Unit::File { path: root.to_path_buf(), id: id.clone(), label: id }));
             continue;
         }
         if !meta.is_dir() {
@@ -140,7 +142,7 @@ fn expand(inputs: &[String]) -> Vec<Result<Unit, ErrorRow>> {
 
 /// An output folder of an earlier or running actorlens run (see `sink::store`, `lock`).
 fn is_output_folder(dir: &Path) -> bool {
-    dir.join(crate::sink::store::STATE_DIR).is_dir() || dir.join(crate::lock::LOCK_FILE).is_file()
+    dir.join(crate::sink::store::STATE_DIR).is_dir()
 }
 
 fn broken_link_message(link: &Path) -> String {
@@ -664,20 +666,25 @@ impl Iterator for CsvReader {
             }
             Ok(true) => {
                 let pos = record.position().cloned().unwrap_or_else(csv::Position::new);
-                let (start, line) = (self.byte0 + pos.byte(), self.line0 + pos.line());
-                let problem = {
+                let (start, base) = (self.byte0 + pos.byte(), self.line0 + pos.line());
+                let nl = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
+                let (line, problem) = {
                     let seen = self.seen.borrow();
                     let lo = (start.saturating_sub(self.seen_base)) as usize;
                     let hi = (end.saturating_sub(self.seen_base) as usize).min(seen.len());
-                    seen.get(lo..hi).and_then(broken_quote).map(|(open, to_eof)| {
-                        let raw = &seen[lo..hi];
-                        let open_line = line + raw[..open].iter().filter(|&&b| b == b'\n').count() as u64;
-                        let last_line =
-                            line + raw.iter().filter(|&&b| b == b'\n').count() as u64 - u64::from(raw.ends_with(b"\n"));
+                    let raw = seen.get(lo..hi).unwrap_or(&[]);
+                    // The csv crate puts a record's position before the `\n` of a CRLF (and before
+                    // blank lines): count those, so the line is the record's first text line.
+                    let lead = raw.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+                    let line = base + nl(&raw[..lead]);
+                    let problem = broken_quote(raw).map(|(open, to_eof)| {
+                        let open_line = base + nl(&raw[..open]);
+                        let last_line = base + nl(raw) - u64::from(raw.ends_with(b"\n"));
                         let next_line =
                             raw[open..].iter().position(|&b| b == b'\n').map(|p| start + (open + p + 1) as u64);
                         (open_line, last_line, to_eof, next_line)
-                    })
+                    });
+                    (line, problem)
                 };
                 match problem {
                     None => Some(self.document(&record, line)),
@@ -752,6 +759,87 @@ mod tests {
         let e = recs[1].as_ref().err().map(|e| (e.line, e.kind));
         assert_eq!(e, Some((3, ErrorKind::MissingText)));
         assert_eq!(recs[2].as_ref().map(|d| d.origin.line), Ok(4));
+    }
+
+    fn csv(data: &[u8]) -> Vec<Record> {
+        csv_records(Box::new(std::io::Cursor::new(data.to_vec())), "t.csv".into(), IngestOptions::default()).collect()
+    }
+
+    fn summary(recs: &[Record]) -> Vec<(u64, String)> {
+        recs.iter()
+            .map(|r| match r {
+                Ok(d) => (d.origin.line, d.doc_id.clone()),
+                Err(e) => (e.line, format!("ERR {}", e.kind)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn well_formed_csv_quoting_is_not_mistaken_for_a_broken_quote() {
+        let data = b"id,text\r\na,\"He said \"\"no\"\"\"\r\n\r\nb,\"two\r\nlines\"\r\nc,\"x\" \r\nd,5\" screen\r\n";
+        let got = summary(&csv(data));
+        assert_eq!(got, [(2, "a".into()), (4, "b".into()), (6, "c".into()), (7, "d".into())]);
+    }
+
+    #[test]
+    fn a_broken_quote_far_into_a_large_csv_restarts_at_the_right_line() {
+        // More than the 1 MiB the reader keeps, so the restart works from a trimmed buffer.
+        let mut data = String::from("id,text\n");
+        for i in 0..30_000 {
+            data.push_str(&format!("r{i},\"Row number {i} with some padding text.\"\n"));
+        }
+        data.push_str("bad,\"never closed\nafter1,One.\nafter2,\"Two\nlines\"\n");
+        let recs = csv(data.as_bytes());
+        let got = summary(&recs);
+        assert_eq!(got.len(), 30_003);
+        assert_eq!(got[29_999], (30_001, "r29999".into()));
+        assert_eq!(got[30_000], (30_002, "ERR malformed_csv".into()));
+        assert_eq!(got[30_001], (30_003, "after1".into()));
+        assert_eq!(got[30_002], (30_004, "after2".into()));
+        assert_eq!(recs[30_002].as_ref().map(|d| d.text.as_str()), Ok("Two\nlines"));
+    }
+
+    #[test]
+    fn broken_quotes_are_found_in_raw_records() {
+        assert_eq!(broken_quote(b"a,\"open\nb,c\n"), Some((2, true)));
+        assert_eq!(broken_quote(b"a,\"x\ny\"z\n"), Some((2, false)));
+        assert_eq!(broken_quote(b"a,\"x\"z\n"), None, "single-line stray text stays lenient");
+        assert_eq!(broken_quote(b"a,\"x\"\"y\"\n"), None);
+        assert_eq!(broken_quote(b"a,b\"c\n"), None, "a quote inside an unquoted field is text");
+    }
+
+    #[test]
+    fn jsonl_ids_keep_their_text_and_bad_ids_are_errors() {
+        let recs = jsonl(concat!(
+            "{\"id\":123456789012345678901234567890,\"text\":\"a\"}\n",
+            "{\"id\":-1.50,\"text\":\"a\"}\n",
+            "{\"id\":\"\",\"text\":\"a\"}\n",
+            "{\"id\":\"x\\ny\",\"text\":\"a\"}\n",
+            "{\"id\":[1],\"text\":\"a\"}\n",
+            "[1,2]\n",
+            "\u{feff}{\"id\":\"bom-inside\",\"text\":\"a\"}\n",
+        ));
+        let got = summary(&recs);
+        assert_eq!(got[0].1, "123456789012345678901234567890");
+        assert_eq!(got[1].1, "-1.50");
+        assert_eq!(got[2].1, "t.jsonl:3");
+        assert_eq!(got[3].1, "ERR invalid_field");
+        assert_eq!(got[4].1, "ERR invalid_field");
+        let e = recs[5].as_ref().err().map(|e| e.message.as_str());
+        assert_eq!(e, Some("line is not a JSON object"));
+        // A BOM in the middle of a file is not a BOM: the line is malformed (reported, not lost).
+        assert_eq!(got[6].1, "ERR malformed_jsonl");
+    }
+
+    #[test]
+    fn path_text_escapes_what_is_not_printable_utf8() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let p = Path::new(std::ffi::OsStr::from_bytes(b"dir/caf\xe9\n.txt"));
+            assert_eq!(path_text(p), "dir/caf\\xE9\\x0A.txt");
+        }
+        assert_eq!(path_text(Path::new("a/Zürich.txt")), "a/Zürich.txt");
     }
 
     #[test]

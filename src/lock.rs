@@ -1,8 +1,8 @@
-//! One run per output folder: an OS advisory lock on `OUT/.actorlens.lock`.
+//! One run per output folder: an OS advisory lock on `OUT/_actorlens_state/lock`.
 //!
 //! `--layout single` takes it exclusively (a second run into the same `--out` exits 2 naming the
 //! holder's pid). `--layout parts` takes it shared, so shards can publish into one folder
-//! together, plus an exclusive `OUT/.actorlens-shard-SSSSS.lock` for its own shard (the same shard
+//! together, plus an exclusive `OUT/_actorlens_state/lock-shard-SSSSS` for its own shard (the same shard
 //! twice, or a single-layout run next to shards, is refused). The OS drops these locks when the
 //! process dies, so a run killed with SIGKILL never blocks the `--resume` that follows. The lock
 //! files stay in place (deleting a lock file races with the next run opening it); each holds the
@@ -14,7 +14,8 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-pub const LOCK_FILE: &str = ".actorlens.lock";
+/// Inside `OUT/_actorlens_state/` (readers such as Spark and DuckDB globs ignore `_` folders).
+pub const LOCK_FILE: &str = "lock";
 
 /// Held for the life of the run; dropping it (or the process dying) releases the locks.
 #[derive(Debug)]
@@ -25,12 +26,14 @@ pub struct OutLock {
 /// Lock `out` for this run (see the module docs).
 pub fn acquire(out: &Path, layout: Layout, shard: u64) -> Result<OutLock> {
     let mut files = Vec::new();
-    let folder = out.join(LOCK_FILE);
+    let dir = out.join(crate::sink::store::STATE_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Output { path: dir.clone(), message: e.to_string() })?;
+    let folder = dir.join(LOCK_FILE);
     match layout {
         Layout::Single => files.push(take(out, &folder, true)?),
         Layout::Parts => {
             files.push(take(out, &folder, false)?);
-            files.push(take(out, &out.join(format!(".actorlens-shard-{shard:05}.lock")), true)?);
+            files.push(take(out, &dir.join(format!("{LOCK_FILE}-shard-{shard:05}")), true)?);
         }
     }
     Ok(OutLock { _files: files })

@@ -27,26 +27,34 @@ fn extract(out: &Path, inputs: &[&Path], extra: &[&str]) -> assert_cmd::Command 
     cmd
 }
 
-fn spawn(out: &Path, input: &Path, extra: &[&str]) -> Child {
+/// `n` one-sentence JSONL documents with ids `{prefix}{i}`.
+fn corpus(prefix: &str, n: usize) -> String {
+    (0..n)
+        .map(|i| format!("{{\"id\": \"{prefix}{i:05}\", \"text\": \"Ana Bell met Carl Diaz in Town {i}.\"}}\n"))
+        .collect()
+}
+
+/// A run reading JSON Lines from a stdin pipe we hold: it commits a chunk per `chunk` documents
+/// written and then waits for more input, so tests can act while it is mid-run, without races.
+fn spawn_stdin(out: &Path, chunk: usize) -> Child {
     Command::new(bin())
-        .args(["extract", "--quiet", "--threads", "1"])
-        .arg(input)
-        .arg("--out")
+        .args(["extract", "--quiet", "--threads", "1", "-", "--out"])
         .arg(out)
         .arg("--ner-model")
         .arg(common::case_model())
-        .args(extra)
+        .args(["--chunk-size", &chunk.to_string()])
+        .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
 }
 
-/// `n` one-sentence JSONL documents with ids `{prefix}{i}`.
-fn corpus(prefix: &str, n: usize) -> String {
-    (0..n)
-        .map(|i| format!("{{\"id\": \"{prefix}{i:05}\", \"text\": \"Ana Bell met Carl Diaz in Town {i}.\"}}\n"))
-        .collect()
+fn feed(child: &mut Child, lines: &str) {
+    use std::io::Write;
+    let stdin = child.stdin.as_mut().unwrap();
+    stdin.write_all(lines.as_bytes()).unwrap();
+    stdin.flush().unwrap();
 }
 
 fn committed_chunks(out: &Path) -> usize {
@@ -88,21 +96,24 @@ fn kill(child: &Child, signal: &str) {
 #[test]
 fn a_second_run_into_a_busy_out_exits_2_naming_the_holder_and_the_first_keeps_its_own_data() {
     let tmp = tempfile::tempdir().unwrap();
-    let (big, small) = (tmp.path().join("big.jsonl"), tmp.path().join("small.jsonl"));
-    std::fs::write(&big, corpus("big", 400)).unwrap();
+    let small = tmp.path().join("small.jsonl");
     std::fs::write(&small, corpus("small", 50)).unwrap();
     let out = tmp.path().join("out");
-    let mut first = spawn(&out, &big, &["--chunk-size", "2"]);
+    let first_docs = corpus("big", 40);
+    let (head, tail) = first_docs.split_at(first_docs.match_indices('\n').nth(3).unwrap().0 + 1);
+    let mut first = spawn_stdin(&out, 2);
+    feed(&mut first, head); // 4 documents: 2 chunks, then the run waits for more input
     wait_for_chunks(&out, 2, &mut first);
     let second = extract(&out, &[&small], &["--chunk-size", "2"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(&format!("pid {}", first.id())), "{stderr}");
     assert!(stderr.contains(&out.display().to_string()), "{stderr}");
-    let status = first.wait().unwrap();
-    assert_eq!(status.code(), Some(0));
+    feed(&mut first, tail);
+    drop(first.stdin.take());
+    assert_eq!(first.wait().unwrap().code(), Some(0));
     let ids = column(&out.join("documents.csv"), "doc_id");
-    assert_eq!(ids.len(), 400);
+    assert_eq!(ids.len(), 40);
     assert!(ids.iter().all(|i| i.starts_with("big")), "the second run's documents leaked in");
 }
 
@@ -110,15 +121,26 @@ fn a_second_run_into_a_busy_out_exits_2_naming_the_holder_and_the_first_keeps_it
 fn a_lock_left_by_a_killed_run_does_not_block_resume() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in.jsonl");
-    std::fs::write(&input, corpus("d", 300)).unwrap();
+    let docs = corpus("d", 30);
+    std::fs::write(&input, &docs).unwrap();
     let out = tmp.path().join("out");
-    let mut child = spawn(&out, &input, &["--chunk-size", "2"]);
+    let mut child = spawn_stdin(&out, 2);
+    feed(&mut child, &docs[..docs.match_indices('\n').nth(3).unwrap().0 + 1]);
     wait_for_chunks(&out, 2, &mut child);
-    child.kill().unwrap(); // SIGKILL
+    child.kill().unwrap(); // SIGKILL while it holds the lock
     child.wait().unwrap();
-    assert!(out.join(".actorlens.lock").is_file());
-    extract(&out, &[&input], &["--chunk-size", "2", "--resume"]).assert().success();
-    assert_eq!(csv_rows(&out.join("documents.csv")).len(), 300);
+    assert!(out.join("_actorlens_state/lock").is_file());
+    let resumed = actorlens()
+        .args(["extract", "--quiet", "--threads", "1", "-", "--chunk-size", "2", "--resume", "--out"])
+        .arg(&out)
+        .arg("--ner-model")
+        .arg(common::case_model())
+        .write_stdin(docs)
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", String::from_utf8_lossy(&resumed.stderr));
+    assert_eq!(csv_rows(&out.join("documents.csv")).len(), 30);
+    assert_eq!(read(&out.join("manifest.json")).matches("\"skipped_done\": 4").count(), 1);
 }
 
 // 2. Symlinks, broken links, loops, FIFOs.
@@ -304,26 +326,37 @@ fn a_resume_with_nothing_left_to_do_still_exits_1_when_errors_csv_has_rows() {
 
 fn interrupted(signal: &str, code: i32) {
     let tmp = tempfile::tempdir().unwrap();
-    let input = tmp.path().join("in.jsonl");
-    std::fs::write(&input, corpus("d", 300)).unwrap();
+    let docs = corpus("d", 30);
+    let nth_line = |n: usize| docs.match_indices('\n').nth(n - 1).unwrap().0 + 1;
+    let stdin_run = |out: &Path, extra: &[&str]| {
+        let mut cmd = actorlens();
+        cmd.args(["extract", "--quiet", "--threads", "1", "-", "--chunk-size", "2", "--out"])
+            .arg(out)
+            .arg("--ner-model")
+            .arg(common::case_model())
+            .args(extra)
+            .write_stdin(docs.clone());
+        cmd
+    };
     let reference = tmp.path().join("reference");
-    extract(&reference, &[&input], &["--chunk-size", "2"]).assert().success();
+    stdin_run(&reference, &[]).assert().success();
     let out = tmp.path().join("out");
-    let mut child = spawn(&out, &input, &["--chunk-size", "2"]);
+    let mut child = spawn_stdin(&out, 2);
+    feed(&mut child, &docs[..nth_line(4)]);
     wait_for_chunks(&out, 2, &mut child);
     kill(&child, signal);
+    // The run finishes the chunk in flight (two more documents), commits it and stops.
+    std::thread::sleep(Duration::from_millis(100));
+    feed(&mut child, &docs[nth_line(4)..nth_line(6)]);
     let status = child.wait().unwrap();
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(code), "{stderr}");
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{stderr}");
-    assert!(
-        lines[0].contains("interrupted: ") && lines[0].ends_with("chunks committed, rerun with --resume"),
-        "{stderr}"
-    );
-    extract(&out, &[&input], &["--chunk-size", "2", "--resume"]).assert().success();
+    assert_eq!(stderr, "actorlens: interrupted: 3 chunks committed, rerun with --resume\n");
+    assert!(!out.join("documents.csv").exists(), "an interrupted run publishes nothing");
+    stdin_run(&out, &["--resume"]).assert().success();
     assert_eq!(read(&out.join("documents.csv")), read(&reference.join("documents.csv")));
+    assert_eq!(read(&out.join("mentions.csv")), read(&reference.join("mentions.csv")));
 }
 
 #[test]
@@ -489,7 +522,7 @@ fn long_document(n: usize) -> actorlens::Document {
     let countries = ["Mexico", "France", "U.S.", "Mexicans", "Germany", "Americans"];
     let mut text = String::new();
     let mut ents: Vec<(usize, usize, &str)> = Vec::new();
-    let mut put = |text: &mut String, s: &str, kind: &'static str, ents: &mut Vec<(usize, usize, &str)>| {
+    let put = |text: &mut String, s: &str, kind: &'static str, ents: &mut Vec<(usize, usize, &str)>| {
         ents.push((text.len(), text.len() + s.len(), kind));
         text.push_str(s);
     };
