@@ -12,6 +12,7 @@ pub mod error;
 pub mod ingest;
 pub mod ner;
 pub mod pipeline;
+pub mod report;
 pub mod segment;
 pub mod sink;
 pub mod syntax;

@@ -40,5 +40,24 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Report(args) => match actorlens::report::run(&args) {
+            Ok(r) => {
+                if !args.quiet {
+                    eprintln!(
+                        "actorlens: report of {} documents ({} shown, {} with text), {} KB -> {}",
+                        r.documents,
+                        r.sample_documents,
+                        r.texts_found,
+                        r.bytes / 1024,
+                        r.html.display()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("actorlens: error: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
