@@ -293,16 +293,7 @@ pub fn collect(root: &Path, opts: &Options) -> Result<Report, ReportError> {
     let mut flagged: BTreeMap<String, u64> = BTreeMap::new();
     for_each_row(
         &t,
-        &[
-            "doc_id",
-            "title",
-            "published",
-            "sentiment_label",
-            "sentiment_score",
-            "n_mentions",
-            "flags",
-            "input_sha256",
-        ],
+        &["doc_id", "title", "published", "sentiment_label", "sentiment_score", "n_mentions", "flags", "input_sha256"],
         |c| {
             let published = os(c[2]);
             for f in c[6].unwrap_or_default().split('|').filter(|f| !f.is_empty()) {
@@ -584,8 +575,7 @@ pub fn collect(root: &Path, opts: &Options) -> Result<Report, ReportError> {
         b.count.cmp(&a.count).then_with(|| (&a.source, &a.target, a.kind).cmp(&(&b.source, &b.target, b.kind)))
     });
     net_edges.truncate(NETWORK_EDGES);
-    let in_edges: BTreeSet<&str> =
-        net_edges.iter().flat_map(|e| [e.source.as_str(), e.target.as_str()]).collect();
+    let in_edges: BTreeSet<&str> = net_edges.iter().flat_map(|e| [e.source.as_str(), e.target.as_str()]).collect();
     let nodes: Vec<NetNode> = ranked
         .iter()
         .filter(|(k, _)| in_edges.contains(k))
@@ -652,13 +642,7 @@ pub fn collect(root: &Path, opts: &Options) -> Result<Report, ReportError> {
         }
         granularities.push(g);
         for (p, (n, sum, ns, labels)) in per {
-            doc_rows.push(ToneRow {
-                g,
-                period: p,
-                docs: n,
-                mean: (ns > 0).then(|| round4(sum / ns as f64)),
-                labels,
-            });
+            doc_rows.push(ToneRow { g, period: p, docs: n, mean: (ns > 0).then(|| round4(sum / ns as f64)), labels });
         }
         let mut per_actor: BTreeMap<(String, &str), (u64, f64)> = BTreeMap::new();
         for r in &actor_rows {
@@ -680,8 +664,7 @@ pub fn collect(root: &Path, opts: &Options) -> Result<Report, ReportError> {
             });
         }
     }
-    let default_granularity =
-        if granularities.contains(&default_granularity) { default_granularity } else { "year" };
+    let default_granularity = if granularities.contains(&default_granularity) { default_granularity } else { "year" };
 
     // Document sample: the documents with the most claimed actions, then mentions.
     let mut n_actions: BTreeMap<&str, u64> = BTreeMap::new();
@@ -748,6 +731,7 @@ pub fn collect(root: &Path, opts: &Options) -> Result<Report, ReportError> {
 
     // errors
     let t = out.table("errors")?;
+    note_format(&t);
     let mut errors = Errors { total: 0, by_kind: BTreeMap::new(), rows: Vec::new() };
     for_each_row(&t, &["source", "line", "doc_id", "kind", "message"], |c| {
         errors.total += 1;
@@ -813,8 +797,7 @@ pub fn collect(root: &Path, opts: &Options) -> Result<Report, ReportError> {
     for &i in &sample {
         let d = &docs[i];
         let ms = mentions.remove(&d.doc_id).unwrap_or_default();
-        let acts: Vec<ActionRow> =
-            actions.iter().filter(|(id, _)| *id == d.doc_id).map(|(_, a)| a.clone()).collect();
+        let acts: Vec<ActionRow> = actions.iter().filter(|(id, _)| *id == d.doc_id).map(|(_, a)| a.clone()).collect();
         let mut actor_names = BTreeMap::new();
         for id in ms
             .iter()
@@ -915,8 +898,7 @@ pub fn collect(root: &Path, opts: &Options) -> Result<Report, ReportError> {
     let undated = docs.len() as u64 - dated;
     let top = opts.top_actors.max(1);
     let mut by_mentions: Vec<ActorAgg> = all_actors.clone();
-    by_mentions
-        .sort_by(|a, b| b.mentions.cmp(&a.mentions).then(b.docs.cmp(&a.docs)).then(a.actor_id.cmp(&b.actor_id)));
+    by_mentions.sort_by(|a, b| b.mentions.cmp(&a.mentions).then(b.docs.cmp(&a.docs)).then(a.actor_id.cmp(&b.actor_id)));
     by_mentions.truncate(top);
     all_actors.truncate(top);
     Ok(Report {
@@ -988,4 +970,59 @@ fn blocks(text: &str, sents: &[Sent], mentions: &[MentionRow]) -> (Vec<Block>, b
         out.push(Block::Gap(text[byte(pos)..].to_string()));
     }
     (out, truncated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_as_written() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd);
+        assert_eq!(parse_date("2024-03-05"), d(2024, 3, 5));
+        assert_eq!(parse_date("2024-03-05T23:30:00-05:00"), d(2024, 3, 5));
+        assert_eq!(parse_date("2024/03/05"), d(2024, 3, 5));
+        assert_eq!(parse_date("Tue, 5 Mar 2024 10:00:00 +0000"), d(2024, 3, 5));
+        assert_eq!(parse_date("March 2024"), None);
+        assert_eq!(parse_date("2024-13-01"), None);
+        assert_eq!(parse_date("2024-03-05x"), None);
+        assert_eq!(parse_date("ü2024-03-05"), None);
+    }
+
+    #[test]
+    fn periods() {
+        let x = NaiveDate::from_ymd_opt(2024, 3, 7).unwrap(); // a Thursday
+        assert_eq!(period("day", x), "2024-03-07");
+        assert_eq!(period("week", x), "2024-03-04");
+        assert_eq!(period("month", x), "2024-03-01");
+        assert_eq!(period("year", x), "2024-01-01");
+    }
+
+    #[test]
+    fn blocks_follow_char_offsets_not_bytes() {
+        let text = "Über Zoë sprach. Paris rief.";
+        let sents = vec![Sent { idx: 0, start: 0, end: 16 }, Sent { idx: 1, start: 17, end: 28 }];
+        let m = |s, a, b, t: &str| MentionRow {
+            sentence_idx: s,
+            start_char: a,
+            end_char: b,
+            text: t.into(),
+            label: "X".into(),
+            kind: "PER".into(),
+            actor_id: None,
+        };
+        let ms = vec![m(0, 5, 8, "Zoë"), m(1, 17, 22, "Paris")];
+        let (b, truncated) = blocks(text, &sents, &ms);
+        assert!(!truncated);
+        let flat: Vec<String> = b
+            .iter()
+            .map(|x| match x {
+                Block::Gap(g) => format!("gap:{g:?}"),
+                Block::Sentence { segments, .. } => {
+                    segments.iter().map(|(t, m)| format!("{t}{}", if m.is_some() { "*" } else { "" })).collect()
+                }
+            })
+            .collect();
+        assert_eq!(flat, vec!["Über Zoë* sprach.", "gap:\" \"", "Paris* rief."]);
+    }
 }

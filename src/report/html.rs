@@ -100,7 +100,12 @@ pub fn render(r: &Report) -> String {
         ("actor-to-actor stances", o.stances),
         ("error rows", err_total),
     ] {
-        let _ = write!(b, "<div class=\"card\"><div class=\"n\">{}</div><div class=\"l\">{}</div></div>", num(n), esc(label));
+        let _ = write!(
+            b,
+            "<div class=\"card\"><div class=\"n\">{}</div><div class=\"l\">{}</div></div>",
+            num(n),
+            esc(label)
+        );
     }
     b.push_str("</div><div class=\"cols\"><div><h3>Run</h3><table class=\"kv\" id=\"run-info\"><tbody>");
     let _ = write!(
@@ -217,11 +222,8 @@ pub fn render(r: &Report) -> String {
 
     // Tone
     let t = &r.tone;
-    let mut note = format!(
-        "{} of {} documents have a date in <code>published</code>",
-        num(t.dated),
-        num(t.dated + t.undated)
-    );
+    let mut note =
+        format!("{} of {} documents have a date in <code>published</code>", num(t.dated), num(t.dated + t.undated));
     if t.undated > 0 {
         let _ = write!(note, "; <strong>{} without a (readable) date are not in these charts</strong>", num(t.undated));
         if !t.unparsed_examples.is_empty() {
@@ -256,7 +258,12 @@ pub fn render(r: &Report) -> String {
         b.push_str("<p class=\"empty\">No error rows.</p>");
     } else {
         if e.total as usize > e.rows.len() {
-            let _ = write!(b, "<p>Showing the first {} of {} error rows (all are in errors.csv).</p>", e.rows.len(), num(e.total));
+            let _ = write!(
+                b,
+                "<p>Showing the first {} of {} error rows (all are in errors.csv).</p>",
+                e.rows.len(),
+                num(e.total)
+            );
         }
         b.push_str(
             "<table class=\"grid\" id=\"errors-table\"><thead><tr><th>source</th><th>line</th><th>doc_id</th>\
@@ -275,9 +282,11 @@ pub fn render(r: &Report) -> String {
         }
         b.push_str("</tbody></table>");
     }
-    b.push_str("</section>\n</main><footer>Made by <code>actorlens report</code>. Charts: Vega-Lite / Vega specs \
+    b.push_str(
+        "</section>\n</main><footer>Made by <code>actorlens report</code>. Charts: Vega-Lite / Vega specs \
         (the chart menu shows each spec; they load into Altair with <code>alt.Chart.from_dict</code>), rendered \
-        by vega-embed inlined in this file. Nothing is fetched when the page opens.</footer>\n");
+        by vega-embed inlined in this file. Nothing is fetched when the page opens.</footer>\n",
+    );
 
     for (id, v) in &specs_out {
         let _ = write!(b, "<script type=\"application/json\" id=\"{id}\">{}</script>\n", script_json(v));
@@ -336,4 +345,33 @@ fn docs_json(r: &Report) -> Value {
         })
         .collect();
     json!({"docs": docs, "corpus_given": r.doc_view.corpus_given})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_html_text_and_attributes() {
+        assert_eq!(esc(r#"<b a="x">'&'</b>"#), "&lt;b a=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/b&gt;");
+    }
+
+    #[test]
+    fn script_json_cannot_close_the_script_and_round_trips() {
+        let v = json!({"t": "</script><script>alert(1)</script> <!-- \u{2028} & done"});
+        let s = script_json(&v);
+        assert!(!s.contains('<') && !s.contains('>') && !s.contains('\u{2028}'), "{s}");
+        let back: Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn vendored_scripts_are_safe_to_inline() {
+        // Inlining relies on this: a literal closing tag would end the <script> element early.
+        for code in [VEGA, VEGA_LITE, VEGA_EMBED, JS] {
+            assert!(!code.to_ascii_lowercase().contains("</script"));
+            assert!(code.len() > 1000);
+        }
+        assert!(VEGA.contains("vega") && VEGA_LITE.contains("vegaLite") && VEGA_EMBED.contains("vegaEmbed"));
+    }
 }

@@ -188,10 +188,8 @@ fn parquet_rows(
     let file = File::open(path).map_err(|e| ReportError::new(format!("{}: {e}", path.display())))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(e.to_string()))?;
     let schema = builder.schema().clone();
-    let idx: Vec<usize> = columns
-        .iter()
-        .map(|c| schema.index_of(c).map_err(|_| missing(path, table, c)))
-        .collect::<Result<_, _>>()?;
+    let idx: Vec<usize> =
+        columns.iter().map(|c| schema.index_of(c).map_err(|_| missing(path, table, c))).collect::<Result<_, _>>()?;
     let reader = builder.with_batch_size(8192).build().map_err(|e| bad(e.to_string()))?;
     for batch in reader {
         let batch = batch.map_err(|e| bad(e.to_string()))?;

@@ -18,7 +18,11 @@
   var pending = charts.length;
   function chartDone() {
     pending -= 1;
-    if (pending === 0) document.body.setAttribute('data-charts', 'rendered');
+    if (pending === 0) {
+      document.body.setAttribute('data-charts', 'rendered');
+      // Milliseconds from navigation start until every chart is drawn (read by timing checks).
+      document.body.setAttribute('data-render-ms', String(Math.round(performance.now())));
+    }
   }
   if (pending === 0) document.body.setAttribute('data-charts', 'rendered');
   Array.prototype.forEach.call(charts, function (c) {
