@@ -186,6 +186,8 @@ fn report_is_self_contained_and_deterministic() {
     assert!(
         page.contains("vegaEmbed") && page.contains("\"$schema\":\"https://vega.github.io/schema/vega-lite/v6.json\"")
     );
+    // Network hover: each edge's tooltip carries its evidence sentence (text from --corpus).
+    assert!(page.contains("\"evidence 1\":\"“"), "no evidence sentence in the network tooltips");
     // Same folder, same bytes (the manifest's times are not used).
     let again = report(&sample_out("single"), &tmp("again").join("r.html"), true);
     assert!(again == page, "two reports of one folder differ");
@@ -218,6 +220,8 @@ fn without_corpus_the_document_view_says_where_the_text_is() {
     let page = report(&sample_out("single"), &html, false);
     assert!(page.contains("Run `actorlens report OUT_DIR --corpus INPUT...`"));
     assert!(page.contains("\"text_status\":\"no text: run with --corpus\""));
+    // Evidence falls back to what the tables say (stance cue / action parts), not a sentence.
+    assert!(!page.contains("\"evidence 1\":\"“") && page.contains("(stance cue)"));
     // Mentions are still listed for each sampled document.
     assert!(page.contains("\"text\":\"the United States\""));
 }

@@ -5,6 +5,7 @@
 use super::read::{self, for_each_row, int, opt_float, OutDir};
 use super::ReportError;
 use chrono::{Datelike, NaiveDate};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -666,18 +667,26 @@ pub fn collect(root: &Path, opts: &Options) -> Result<Report, ReportError> {
     }
     let default_granularity = if granularities.contains(&default_granularity) { default_granularity } else { "year" };
 
-    // Document sample: the documents with the most claimed actions, then mentions.
-    let mut n_actions: BTreeMap<&str, u64> = BTreeMap::new();
-    for (d, _) in &actions {
-        *n_actions.entry(d.as_str()).or_default() += 1;
-    }
-    let mut order: Vec<usize> = (0..docs.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (da, db) = (&docs[a], &docs[b]);
-        let na = n_actions.get(da.doc_id.as_str()).copied().unwrap_or(0);
-        let nb = n_actions.get(db.doc_id.as_str()).copied().unwrap_or(0);
-        nb.cmp(&na).then(db.n_mentions.cmp(&da.n_mentions)).then(da.doc_id.cmp(&db.doc_id))
-    });
+    // Document sample: documents with claimed actions first, then with mentions, each group in
+    // the order of a hash of the doc_id: spread over the corpus (not the N longest articles, nor
+    // N reprints of one), and the same for the same folder.
+    let with_actions: BTreeSet<&str> = actions.iter().map(|(d, _)| d.as_str()).collect();
+    let mut order: Vec<(u8, [u8; 32], usize)> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let group = if with_actions.contains(d.doc_id.as_str()) {
+                0
+            } else if d.n_mentions > 0 {
+                1
+            } else {
+                2
+            };
+            (group, Sha256::digest(d.doc_id.as_bytes()).into(), i)
+        })
+        .collect();
+    order.sort();
+    let order = order.into_iter().map(|x| x.2);
     let mut sample: Vec<usize> = order.into_iter().take(opts.sample_docs).collect();
     sample.sort(); // shown in input order
     let sample_ids: BTreeSet<String> = sample.iter().map(|&i| docs[i].doc_id.clone()).collect();

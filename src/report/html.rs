@@ -51,7 +51,7 @@ fn num(n: u64) -> String {
     let s = n.to_string();
     let mut o = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             o.push(',');
         }
         o.push(c);
@@ -241,12 +241,12 @@ pub fn render(r: &Report) -> String {
 
     // Documents
     let d = &r.doc_view;
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "<section id=\"documents\"><h2>Documents</h2><p>A sample of {} documents (those with the most claimed \
-         actions, then mentions). {}</p>\
+        "<section id=\"documents\"><h2>Documents</h2><p>A sample of {} documents (spread over the run by a hash of \
+         their doc_id; documents with claimed actions first). {}</p>\
          <div class=\"docpick\"><label for=\"doc-select\">document </label><select id=\"doc-select\"></select></div>\
-         <div class=\"docview\"><div id=\"doc-text\" class=\"doctext\"></div><aside id=\"doc-actions\"></aside></div></section>\n",
+         <div class=\"docview\"><div id=\"doc-text\" class=\"doctext\"></div><aside id=\"doc-actions\"></aside></div></section>",
         d.docs.len(),
         esc(&d.text_note)
     );
@@ -289,11 +289,11 @@ pub fn render(r: &Report) -> String {
     );
 
     for (id, v) in &specs_out {
-        let _ = write!(b, "<script type=\"application/json\" id=\"{id}\">{}</script>\n", script_json(v));
+        let _ = writeln!(b, "<script type=\"application/json\" id=\"{id}\">{}</script>", script_json(v));
     }
-    let _ = write!(b, "<script type=\"application/json\" id=\"docs-data\">{}</script>\n", script_json(&docs_json(r)));
+    let _ = writeln!(b, "<script type=\"application/json\" id=\"docs-data\">{}</script>", script_json(&docs_json(r)));
     for code in [VEGA, VEGA_LITE, VEGA_EMBED, JS] {
-        let _ = write!(b, "<script>{}</script>\n", script_code(code));
+        let _ = writeln!(b, "<script>{}</script>", script_code(code));
     }
     b.push_str("</body></html>\n");
     b
