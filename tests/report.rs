@@ -35,15 +35,24 @@ fn sample_out(layout: &str) -> PathBuf {
     let cell = if layout == "single" { &SINGLE } else { &PARTS };
     cell.get_or_init(|| {
         let out = tmp(&format!("sample-{layout}"));
-        let formats = if layout == "single" { "csv,jsonl,parquet" } else { "parquet" };
-        actorlens()
-            .current_dir(root())
-            .arg("extract")
-            .args(SAMPLE)
-            .args(["--quiet", "--layout", layout, "--format", formats, "--out"])
-            .arg(&out)
-            .assert()
-            .success();
+        // parts: two shards publishing Parquet into one folder, as two cluster jobs would.
+        let runs: &[&[&str]] = if layout == "single" {
+            &[&["--format", "csv,jsonl,parquet"]]
+        } else {
+            &[&["--format", "parquet", "--shard", "0/2"], &["--format", "parquet", "--shard", "1/2"]]
+        };
+        for extra in runs {
+            actorlens()
+                .current_dir(root())
+                .arg("extract")
+                .args(SAMPLE)
+                .args(["--quiet", "--layout", layout])
+                .args(*extra)
+                .arg("--out")
+                .arg(&out)
+                .assert()
+                .success();
+        }
         out
     })
     .clone()
@@ -205,13 +214,18 @@ fn parts_layout_with_parquet_gives_the_same_report_numbers() {
         let b = a + p[a..].find(to).unwrap();
         p[a..b].to_string()
     };
-    assert!(parts.contains("parts (1 manifest), tables read as CSV + Parquet"));
+    assert!(
+        parts.contains("parts (2 manifests), tables read as CSV + Parquet"),
+        "{}",
+        cut(&parts, "<th>layout", "</tr>")
+    );
+    // The two shards together are the single run: same totals, same actor aggregates.
     assert_eq!(cut(&parts, "<div class=\"cards\">", "<h3>Run"), cut(&single, "<div class=\"cards\">", "<h3>Run"));
     assert_eq!(
         cut(&parts, "<table class=\"grid\" id=\"actors-table\"", "</table>"),
         cut(&single, "<table class=\"grid\" id=\"actors-table\"", "</table>")
     );
-    assert_eq!(cut(&parts, "id=\"spec-network\"", "</script>"), cut(&single, "id=\"spec-network\"", "</script>"));
+    assert_eq!(cut(&parts, "<p id=\"tone-note\">", "</p>"), cut(&single, "<p id=\"tone-note\">", "</p>"));
 }
 
 #[test]
