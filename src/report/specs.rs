@@ -287,7 +287,9 @@ pub fn tone(r: &Report) -> Option<Value> {
             "width": 760, "height": 120,
             "data": {"name": "documents"},
             "transform": [filter.clone(), {"fold": LABELS, "as": ["label", "n"]}],
-            "mark": {"type": "bar", "tooltip": true},
+            // On a time axis bars are hairlines by default: give them a width by period size.
+            "mark": {"type": "bar", "tooltip": true,
+                     "width": {"expr": "granularity == 'day' ? 2 : granularity == 'week' ? 3 : 5"}},
             "encoding": {
                 "x": x.clone(),
                 "y": {"field": "n", "type": "quantitative", "stack": "zero", "title": "documents"},
@@ -322,6 +324,6 @@ pub fn tone(r: &Report) -> Option<Value> {
         }],
         "datasets": {"documents": docs, "actors": actors},
         "vconcat": rows,
-        "resolve": {"scale": {"color": "independent"}}
+        "resolve": {"scale": {"x": "shared", "color": "independent"}}
     }))
 }
