@@ -12,7 +12,7 @@ DEFAULT_MODEL := models/default-ner
 
 help:
 	@echo "make setup   - fetch and assemble libtorch 2.4.0 (CPU) into ~/.cache/actorlens, once"
-	@echo "make run     - run actorlens on data/ with the default model, outputs in $(OUT)/"
+	@echo "make run     - run actorlens on data/ with the default model, outputs and report.html in $(OUT)/"
 	@echo "make test    - run the whole test suite (cargo tests + parquet-check)"
 	@echo "make stress  - slow adversarial cases (10 MB document, 100k documents, actors timing) with time and peak RSS"
 	@echo "make bench   - throughput and peak memory vs the HF pipeline and spaCy md -> build/bench/results.md (~20 min idle)"
@@ -35,6 +35,8 @@ run: setup
 	  echo "  Build it with 'make model', or run: cargo run --release -- extract $(SAMPLE) --out $(OUT) --ner-model PATH"; \
 	  exit 2; }
 	cargo run --release -- extract $(SAMPLE) --out $(OUT)
+	cargo run --release -- report $(OUT) --corpus $(SAMPLE)
+	@echo "report: $(OUT)/report.html"
 
 # The whole suite: Rust tests, then Parquet output read back by pyarrow, pandas and DuckDB.
 test: setup

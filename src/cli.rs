@@ -33,6 +33,8 @@ pub struct Cli {
 pub enum Command {
     /// Extract sentences and entity mentions from a corpus into --out.
     Extract(ExtractArgs),
+    /// Write a self-contained HTML report (actors, network, tone over time, documents, errors) of a finished --out folder.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -266,3 +268,56 @@ value_enum!(Format, [
     Format::Jsonl => "jsonl": "one JSON object per line",
     Format::Csv => "csv": "a header row, one record per row",
 ]);
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A finished `extract` output folder (single or parts layout; CSV or Parquet tables).
+    #[arg(value_name = "OUT_DIR")]
+    pub out_dir: PathBuf,
+
+    /// Where to write the report. Default: OUT_DIR/report.html.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// The inputs given to `extract` (files, directories), read again for the document text of
+    /// the sampled documents (the output tables hold offsets, not the text). Texts are used only
+    /// when their sha256 matches documents.input_sha256.
+    #[arg(long, value_name = "INPUT", num_args = 1..)]
+    pub corpus: Vec<String>,
+
+    /// Field/column holding the document id in JSONL and CSV --corpus inputs.
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    pub id_field: String,
+
+    /// Field/column holding the document text in JSONL and CSV --corpus inputs.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub text_field: String,
+
+    /// Documents shown in the document view.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub sample_docs: usize,
+
+    /// Actors in the top-actors charts and table (by documents; and by mentions).
+    #[arg(long, default_value_t = 25, value_name = "N")]
+    pub top_actors: usize,
+
+    /// No summary line.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl ReportArgs {
+    pub fn plan(&self) -> crate::report::ReportPlan {
+        crate::report::ReportPlan {
+            out_dir: self.out_dir.clone(),
+            html: self.html.clone(),
+            options: crate::report::Options {
+                sample_docs: self.sample_docs,
+                top_actors: self.top_actors,
+                corpus: self.corpus.clone(),
+                id_field: self.id_field.clone(),
+                text_field: self.text_field.clone(),
+            },
+        }
+    }
+}

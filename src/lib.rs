@@ -21,6 +21,7 @@ pub mod model;
 pub mod ner;
 pub mod pipeline;
 pub mod plan;
+pub mod report;
 pub mod segment;
 pub mod shard;
 pub mod sink;

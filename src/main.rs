@@ -59,5 +59,24 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Report(args) => match actorlens::report::run(&args.plan()) {
+            Ok(r) => {
+                if !args.quiet {
+                    eprintln!(
+                        "actorlens: report of {} documents ({} shown, {} with text), {} KB -> {}",
+                        r.documents,
+                        r.sample_documents,
+                        r.texts_found,
+                        r.bytes / 1024,
+                        r.html.display()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("actorlens: error: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
