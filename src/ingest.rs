@@ -594,7 +594,7 @@ impl CsvReader {
         let Some(rdr) = self.rdr.take() else { return };
         let rest = {
             let seen = self.seen.borrow();
-            seen.get((from - self.seen_base) as usize..).unwrap_or(&[]).to_vec()
+            seen.get(from.saturating_sub(self.seen_base) as usize..).unwrap_or(&[]).to_vec()
         };
         let inner = rdr.into_inner().inner;
         self.seen = Rc::new(RefCell::new(Vec::new()));

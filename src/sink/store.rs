@@ -669,7 +669,17 @@ fn describe(path: &Path, rel: &str, table: &Table, format: OutputFormat, rows: u
 fn is_temp_of(name: &str, target: &str) -> bool {
     let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_prefix(target)) else { return false };
     rest == ".actorlens-tmp"
-        || rest.strip_prefix('.').is_some_and(|r| r.len() >= 6 && r.chars().all(|c| c.is_ascii_alphanumeric()))
+        || rest.strip_prefix('.').is_some_and(|r| r.len() == 6 && r.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+#[test]
+fn temp_names_are_recognised_exactly() {
+    assert!(is_temp_of(".manifest.json.Ab12Cd", "manifest.json"));
+    assert!(is_temp_of(".mentions.csv.actorlens-tmp", "mentions.csv"));
+    assert!(!is_temp_of(".manifest.json.backup1", "manifest.json"));
+    assert!(!is_temp_of("manifest.json", "manifest.json"));
+    assert!(!is_temp_of(".manifest.json", "manifest.json"));
 }
 
 fn short(s: &str) -> &str {
