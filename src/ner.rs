@@ -173,6 +173,11 @@ impl NerStage {
     /// A sentence the tokenizer or the model cannot handle fails its document (`Document::fail`),
     /// not the run; its neighbours in the batch are retried one window at a time.
     pub fn forward(&self, docs: &mut [Document], wants: &[&str]) -> Vec<SentenceStates> {
+        self.forward_jobs(docs, &sentence_jobs(docs), wants)
+    }
+
+    /// [`NerStage::forward`] over the given (document, sentence) pairs only.
+    pub fn forward_jobs(&self, docs: &mut [Document], jobs: &[(usize, usize)], wants: &[&str]) -> Vec<SentenceStates> {
         let available = self.encoder.outputs();
         if let Some(missing) = wants.iter().find(|w| !available.iter().any(|a| a == *w)) {
             for d in docs.iter_mut() {
@@ -181,8 +186,6 @@ impl NerStage {
             return Vec::new();
         }
         // 1. Tokenize every sentence in parallel (pure CPU).
-        let jobs: Vec<(usize, usize)> =
-            docs.iter().enumerate().flat_map(|(d, doc)| (0..doc.sentences.len()).map(move |s| (d, s))).collect();
         let Ok(tokenizer) = self.folder.tokenizer() else { return Vec::new() };
         let token_types = self.token_types;
         let texts: Vec<&str> = jobs.iter().map(|&(d, s)| docs[d].sentence_text(s)).collect();
@@ -293,9 +296,18 @@ impl NerStage {
         out
     }
 
-    /// Fill `Document::mentions` with the NER head's entities.
+    /// Fill `Document::mentions` with the NER head's entities. Sentences go through the model
+    /// [`SENTENCES_PER_PASS`] at a time, so the per-word scores held at once are bounded by that,
+    /// not by the size of the chunk or of one huge document.
     pub fn recognize(&self, docs: &mut [Document]) {
-        let states = self.forward(docs, &[TokenTagger::INPUT]);
+        let jobs = sentence_jobs(docs);
+        for group in jobs.chunks(SENTENCES_PER_PASS) {
+            let states = self.forward_jobs(docs, group, &[TokenTagger::INPUT]);
+            self.write_mentions(docs, states);
+        }
+    }
+
+    fn write_mentions(&self, docs: &mut [Document], states: Vec<SentenceStates>) {
         for st in states {
             let doc = &mut docs[st.doc];
             if doc.error.is_some() {
@@ -328,6 +340,15 @@ impl NerStage {
             }
         }
     }
+}
+
+/// Sentences per forward pass in [`NerStage::recognize`]: ~3 KB of word scores and pieces each,
+/// so ~12 MB at most, while batches stay long enough to sort by length.
+pub const SENTENCES_PER_PASS: usize = 4096;
+
+/// Every (document, sentence) pair of a chunk, in order.
+fn sentence_jobs(docs: &[Document]) -> Vec<(usize, usize)> {
+    docs.iter().enumerate().flat_map(|(d, doc)| (0..doc.sentences.len()).map(move |s| (d, s))).collect()
 }
 
 /// Rows of one window in a batch's outputs: per wanted output, [CLS, each word's first piece].

@@ -100,3 +100,20 @@ fn missing_model_files_are_named_in_the_error() {
     let err = NerStage::load(dir.path(), NerOptions::default()).err().expect("must fail");
     assert!(err.to_string().contains("model.safetensors"), "{err}");
 }
+
+#[test]
+fn a_document_longer_than_one_forward_pass_keeps_every_entity_in_order() {
+    // More sentences than one pass takes: the model sees them in groups, and the result must be
+    // the same as for short documents.
+    let n = actorlens::ner::SENTENCES_PER_PASS + 37;
+    let text: String = (0..n).map(|i| if i % 2 == 0 { "Bell met us. " } else { "Diaz said go. " }).collect();
+    let docs = run(&common::case_model(), &[text.as_str()]);
+    let d = &docs[0];
+    assert_eq!(d.sentences.len(), n);
+    assert_eq!(d.mentions.len(), n, "one name per sentence");
+    for (i, m) in d.mentions.iter().enumerate() {
+        assert_eq!(m.mention_id, i);
+        assert_eq!(m.sentence_idx, i);
+        assert_eq!(m.text, if i % 2 == 0 { "Bell" } else { "Diaz" });
+    }
+}
