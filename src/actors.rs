@@ -738,6 +738,8 @@ impl ActorResolver {
                 aliases: vec![],
                 roles: vec![],
                 n_mentions: 0,
+                n_pronoun_mentions: 0,
+                n_role_mentions: 0,
                 first_char: d.first_char,
                 kb_id: None,
                 linked_actor_id: linked.clone(),
