@@ -150,48 +150,346 @@ const BOUNDARY: &[&str] = &[
 
 /// Words after "it" that make it pleonastic or a thing rather than an organisation.
 const IT_BLOCK: &[&str] = &[
-    "is", "was", "be", "been", "being", "'s", "\u{2019}s", "seems", "seemed", "appears", "appeared", "remains",
-    "remained", "became", "becomes", "looks", "looked", "makes", "made", "takes", "took", "turned", "happened",
-    "matters", "means", "meant", "costs", "cost", "depends", "emerged", "comes", "came", "goes", "went", "gets",
-    "got", "included", "includes", "isn't", "wasn't", "would", "could", "might", "may",
+    "is",
+    "was",
+    "be",
+    "been",
+    "being",
+    "'s",
+    "\u{2019}s",
+    "seems",
+    "seemed",
+    "appears",
+    "appeared",
+    "remains",
+    "remained",
+    "became",
+    "becomes",
+    "looks",
+    "looked",
+    "makes",
+    "made",
+    "takes",
+    "took",
+    "turned",
+    "happened",
+    "matters",
+    "means",
+    "meant",
+    "costs",
+    "cost",
+    "depends",
+    "emerged",
+    "comes",
+    "came",
+    "goes",
+    "went",
+    "gets",
+    "got",
+    "included",
+    "includes",
+    "isn't",
+    "wasn't",
+    "seem",
+    "appear",
+    "remain",
+    "become",
+    "take",
+    "make",
+    "cost",
+    "happen",
+    "mean",
+    "depend",
+    "come",
+    "go",
+    "get",
+    "help",
+    "hurt",
+    "harm",
+    "affect",
+    "require",
+    "requires",
+    "need",
+    "needs",
+    "allow",
+    "allows",
+    "lead",
+    "leads",
+    "cause",
+    "causes",
+    "change",
+    "work",
+    "works",
+    "last",
+    "involve",
+    "involves",
+    "end",
+    "ends",
+    "look",
+    "feel",
+    "felt",
+    "sounds",
+    "sound",
+    "rains",
+    "rained",
+    "snows",
 ];
+/// Modals: "it would cut" acts, "it would be" does not.
+const MODALS: &[&str] = &["will", "would", "could", "can", "may", "might", "should", "must", "shall"];
 /// Auxiliaries and adverbs skipped before the verb that decides whether "it" acts.
 const IT_SKIP: &[&str] =
     &["has", "had", "have", "will", "also", "later", "then", "previously", "already", "still", "not", "never", "did"];
 /// Verbs that an organisation or country does ("it said", "it has denied").
 const AGENTIVE: &[&str] = &[
-    "said", "says", "added", "announced", "stated", "reported", "denied", "denies", "confirmed", "confirms",
-    "rejected", "accused", "warned", "insisted", "argued", "called", "urged", "plans", "planned", "wants",
-    "wanted", "hopes", "expects", "agreed", "refused", "declined", "responded", "claimed", "claims", "sued",
-    "filed", "launched", "signed", "approved", "imposed", "threatened", "pledged", "vowed", "promised", "issued",
-    "released", "sent", "deployed", "designated", "offered", "blamed", "condemned", "welcomed", "praised",
-    "criticized", "criticised", "demanded", "asked", "told", "hired", "fired", "paid", "sold", "bought",
-    "acquired", "employs", "operates", "controls", "intends", "intended", "seeks", "sought", "insists", "argues",
-    "accuses", "announces", "reports", "expanded", "reached", "struck", "won", "lost", "posted", "recorded",
-    "cut", "raised", "opened", "closed", "received", "spent", "invested", "moved", "began", "started",
-    "continued", "continues", "admitted", "acknowledged", "apologized", "apologised", "recalled", "suspended",
+    "said",
+    "says",
+    "added",
+    "announced",
+    "stated",
+    "reported",
+    "denied",
+    "denies",
+    "confirmed",
+    "confirms",
+    "rejected",
+    "accused",
+    "warned",
+    "insisted",
+    "argued",
+    "called",
+    "urged",
+    "plans",
+    "planned",
+    "wants",
+    "wanted",
+    "hopes",
+    "expects",
+    "agreed",
+    "refused",
+    "declined",
+    "responded",
+    "claimed",
+    "claims",
+    "sued",
+    "filed",
+    "launched",
+    "signed",
+    "approved",
+    "imposed",
+    "threatened",
+    "pledged",
+    "vowed",
+    "promised",
+    "issued",
+    "released",
+    "sent",
+    "deployed",
+    "designated",
+    "offered",
+    "blamed",
+    "condemned",
+    "welcomed",
+    "praised",
+    "criticized",
+    "criticised",
+    "demanded",
+    "asked",
+    "told",
+    "hired",
+    "fired",
+    "paid",
+    "sold",
+    "bought",
+    "acquired",
+    "employs",
+    "operates",
+    "controls",
+    "intends",
+    "intended",
+    "seeks",
+    "sought",
+    "insists",
+    "argues",
+    "accuses",
+    "announces",
+    "reports",
+    "expanded",
+    "reached",
+    "struck",
+    "won",
+    "lost",
+    "posted",
+    "recorded",
+    "cut",
+    "raised",
+    "opened",
+    "closed",
+    "received",
+    "spent",
+    "invested",
+    "moved",
+    "began",
+    "started",
+    "continued",
+    "continues",
+    "admitted",
+    "acknowledged",
+    "apologized",
+    "apologised",
+    "recalled",
+    "suspended",
 ];
 
 /// Human common nouns: when one stands between a candidate and the pronoun, the pronoun more
 /// likely refers to it ("Sheinbaum's spokesman said he ...") — leave it unresolved.
-const MASC_NOUNS: &[&str] = &["man", "spokesman", "father", "son", "husband", "boy", "brother", "businessman", "chairman"];
+const MASC_NOUNS: &[&str] =
+    &["man", "spokesman", "father", "son", "husband", "boy", "brother", "businessman", "chairman"];
 const FEM_NOUNS: &[&str] =
     &["woman", "spokeswoman", "mother", "daughter", "wife", "girl", "sister", "businesswoman", "chairwoman"];
 const HUMAN_NOUNS: &[&str] = &[
-    "spokesperson", "official", "suspect", "driver", "victim", "witness", "resident", "officer", "reporter",
-    "lawyer", "attorney", "judge", "analyst", "aide", "adviser", "advisor", "source", "diplomat", "agent",
-    "prosecutor", "investigator", "employee", "executive", "worker", "farmer", "teacher", "student", "doctor",
-    "soldier", "candidate", "leader", "member", "person", "colleague", "friend", "neighbor", "neighbour",
-    "journalist", "activist", "critic", "expert", "negotiator", "envoy", "minister", "senator", "lawmaker",
+    "spokesperson",
+    "official",
+    "suspect",
+    "driver",
+    "victim",
+    "witness",
+    "resident",
+    "officer",
+    "reporter",
+    "lawyer",
+    "attorney",
+    "judge",
+    "analyst",
+    "aide",
+    "adviser",
+    "advisor",
+    "source",
+    "diplomat",
+    "agent",
+    "prosecutor",
+    "investigator",
+    "employee",
+    "executive",
+    "worker",
+    "farmer",
+    "teacher",
+    "student",
+    "doctor",
+    "soldier",
+    "candidate",
+    "leader",
+    "member",
+    "person",
+    "colleague",
+    "friend",
+    "neighbor",
+    "neighbour",
+    "journalist",
+    "activist",
+    "critic",
+    "expert",
+    "negotiator",
+    "envoy",
+    "minister",
+    "senator",
+    "lawmaker",
+];
+/// Organisation nouns that "it" may refer to instead of an earlier named one ("his country would
+/// defend its rights", "the group said it").
+const NEUT_NOUNS: &[&str] = &[
+    "country",
+    "company",
+    "group",
+    "government",
+    "agency",
+    "party",
+    "nation",
+    "firm",
+    "bank",
+    "ministry",
+    "organization",
+    "organisation",
+    "carmaker",
+    "planemaker",
+    "automaker",
+    "airline",
+    "regulator",
+    "union",
+    "court",
+    "commission",
+    "council",
+    "foundation",
+    "fund",
+    "lender",
+    "retailer",
+    "insurer",
+    "startup",
+    "army",
 ];
 const PLURAL_NOUNS: &[&str] = &[
-    "officials", "lawmakers", "residents", "police", "investigators", "analysts", "critics", "experts",
-    "protesters", "authorities", "members", "leaders", "people", "workers", "families", "farmers", "migrants",
-    "soldiers", "troops", "agents", "prosecutors", "voters", "students", "citizens", "companies", "countries",
-    "governments", "groups", "cartels", "agencies", "parties", "rebels", "militants", "gunmen", "executives",
-    "employees", "negotiators", "diplomats", "ministers", "demonstrators", "supporters", "opponents", "others",
-    "both", "officers", "judges", "lawyers", "doctors", "teachers", "investors", "banks", "firms", "nations",
-    "states", "allies", "forces", "victims", "suspects", "children", "men", "women", "users", "customers",
+    "officials",
+    "lawmakers",
+    "residents",
+    "police",
+    "investigators",
+    "analysts",
+    "critics",
+    "experts",
+    "protesters",
+    "authorities",
+    "members",
+    "leaders",
+    "people",
+    "workers",
+    "families",
+    "farmers",
+    "migrants",
+    "soldiers",
+    "troops",
+    "agents",
+    "prosecutors",
+    "voters",
+    "students",
+    "citizens",
+    "companies",
+    "countries",
+    "governments",
+    "groups",
+    "cartels",
+    "agencies",
+    "parties",
+    "rebels",
+    "militants",
+    "gunmen",
+    "executives",
+    "employees",
+    "negotiators",
+    "diplomats",
+    "ministers",
+    "demonstrators",
+    "supporters",
+    "opponents",
+    "others",
+    "both",
+    "officers",
+    "judges",
+    "lawyers",
+    "doctors",
+    "teachers",
+    "investors",
+    "banks",
+    "firms",
+    "nations",
+    "states",
+    "allies",
+    "forces",
+    "victims",
+    "suspects",
+    "children",
+    "men",
+    "women",
+    "users",
+    "customers",
 ];
 
 /// Role descriptions resolved after "the": (head, what it may refer to).
@@ -220,14 +518,49 @@ fn role(w: &str) -> Option<Role> {
 }
 
 const COMPANY_WORDS: &[&str] = &[
-    "company", "inc", "corp", "corporation", "co", "ltd", "llc", "plc", "group", "holdings", "industries",
-    "motors", "airlines", "bank", "technologies", "systems", "ag", "sa", "gmbh", "energy", "pharmaceuticals",
+    "company",
+    "inc",
+    "corp",
+    "corporation",
+    "co",
+    "ltd",
+    "llc",
+    "plc",
+    "group",
+    "holdings",
+    "industries",
+    "motors",
+    "airlines",
+    "bank",
+    "technologies",
+    "systems",
+    "ag",
+    "sa",
+    "gmbh",
+    "energy",
+    "pharmaceuticals",
 ];
 const AGENCY_WORDS: &[&str] =
     &["agency", "administration", "bureau", "service", "office", "commission", "department", "authority"];
 const PUBLIC_WORDS: &[&str] = &[
-    "agency", "administration", "bureau", "service", "office", "commission", "department", "authority",
-    "ministry", "government", "cartel", "army", "police", "court", "congress", "senate", "party", "council",
+    "agency",
+    "administration",
+    "bureau",
+    "service",
+    "office",
+    "commission",
+    "department",
+    "authority",
+    "ministry",
+    "government",
+    "cartel",
+    "army",
+    "police",
+    "court",
+    "congress",
+    "senate",
+    "party",
+    "council",
 ];
 
 /// One actor as the resolver sees it.
@@ -310,7 +643,13 @@ pub fn resolve(doc: &mut Document) {
         .iter()
         .filter_map(|t| {
             let s = text.get(t.span.start_byte..t.span.end_byte)?;
-            Some(Tok { start: t.span.start_byte, end: t.span.end_byte, sent: t.sentence_idx, text: s, lower: s.to_lowercase() })
+            Some(Tok {
+                start: t.span.start_byte,
+                end: t.span.end_byte,
+                sent: t.sentence_idx,
+                text: s,
+                lower: s.to_lowercase(),
+            })
         })
         .collect();
     if toks.is_empty() {
@@ -327,7 +666,10 @@ pub fn resolve(doc: &mut Document) {
                 kind,
                 gender: if kind == EntityType::Per { gender_of(&a.name, &a.roles) } else { Gender::Unknown },
                 is_gov: a.linked_actor_id.is_some(),
-                words: std::iter::once(&a.name).chain(&a.aliases).flat_map(|n| key(n).split(' ').map(String::from).collect::<Vec<_>>()).collect(),
+                words: std::iter::once(&a.name)
+                    .chain(&a.aliases)
+                    .flat_map(|n| key(n).split(' ').map(String::from).collect::<Vec<_>>())
+                    .collect(),
                 roles: a.roles.iter().map(|r| key(r)).collect(),
                 n_mentions: a.n_mentions,
             }
@@ -356,6 +698,8 @@ pub fn resolve(doc: &mut Document) {
             pron: None,
         });
     }
+    let hidden = surname_occurrences(doc, &toks, &occs, &actors);
+    occs.extend(hidden);
     occs.sort_by_key(|o| o.start);
     let named = occs.clone();
 
@@ -414,7 +758,10 @@ pub fn resolve(doc: &mut Document) {
                 // "the agency chief" are not plain role references.
                 let next = toks.get(ti + 2).filter(|n| n.sent == t.sent && n.start == head.end || n.start > head.end);
                 let modified = next.is_some_and(|n| {
-                    n.lower == "of" || n.lower == "-" || (n.text.chars().all(char::is_alphabetic) && n.text.chars().next().is_some_and(char::is_uppercase))
+                    n.lower == "of"
+                        || n.lower == "-"
+                        || (n.text.chars().all(char::is_alphabetic)
+                            && n.text.chars().next().is_some_and(char::is_uppercase))
                 });
                 if !overlaps && !modified && !compound_noun_follows(&toks, ti + 1) {
                     if let Some((ai, score)) = resolve_role(r, t.sent, t.start, &occs, &actors) {
@@ -434,7 +781,16 @@ pub fn resolve(doc: &mut Document) {
                                 pron: None,
                             },
                         );
-                        out.push(new_mention(doc, t.start, head.end, t.sent, NOM, kind, score, &doc.actors[ai].actor_id));
+                        out.push(new_mention(
+                            doc,
+                            t.start,
+                            head.end,
+                            t.sent,
+                            NOM,
+                            kind,
+                            score,
+                            &doc.actors[ai].actor_id,
+                        ));
                     }
                     ti += 2;
                     continue;
@@ -463,6 +819,56 @@ pub fn resolve(doc: &mut Document) {
             a.n_role_mentions += 1;
         }
     }
+}
+
+/// A person's surname or one-word alias that NER missed ("military action Trump has in mind"):
+/// an occurrence for salience (not written as a mention). Only forms that name one actor.
+fn surname_occurrences(doc: &Document, toks: &[Tok], occs: &[Occ], actors: &[ActorInfo]) -> Vec<Occ> {
+    let mut forms: HashMap<String, Option<usize>> = HashMap::new();
+    for (ai, a) in doc.actors.iter().enumerate() {
+        if actors[ai].kind != EntityType::Per {
+            continue;
+        }
+        let mut fs: Vec<&str> = a.aliases.iter().map(String::as_str).filter(|x| !x.contains(' ')).collect();
+        if let Some(last) = a.name.split_whitespace().last().filter(|_| a.name.contains(' ')) {
+            fs.push(last);
+        }
+        for f in fs {
+            if f.chars().next().is_some_and(char::is_uppercase) && f.chars().count() > 2 {
+                let e = forms.entry(f.to_string()).or_insert(Some(ai));
+                if *e != Some(ai) {
+                    *e = None; // two actors share it: no guess
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if forms.is_empty() {
+        return out;
+    }
+    for (ti, t) in toks.iter().enumerate() {
+        let (w, poss) = match t.text.strip_suffix("'s").or_else(|| t.text.strip_suffix("\u{2019}s")) {
+            Some(w) => (w, true),
+            None => (t.text, false),
+        };
+        let Some(Some(ai)) = forms.get(w) else { continue };
+        if occs.iter().any(|o| o.start < t.end && t.start < o.end) {
+            continue;
+        }
+        out.push(Occ {
+            start: t.start,
+            end: t.end,
+            tok_end: ti,
+            sent: t.sent,
+            actor: *ai,
+            kind: EntityType::Per,
+            plural: false,
+            subj: !poss && clause_initial(toks, ti, t.sent),
+            poss,
+            pron: None,
+        });
+    }
+    out
 }
 
 fn insert_occ(occs: &mut Vec<Occ>, o: Occ) {
@@ -505,6 +911,10 @@ fn clause_initial(toks: &[Tok], ti: usize, sent: usize) -> bool {
         }
         match t.lower.as_str() {
             "," | ";" | ":" | "\"" | "\u{201c}" | "(" | "\u{2014}" | "\u{2013}" => return true,
+            // An embedded clause's subject: "said Mexico would", "that it", "because Trump".
+            "that" | "said" | "says" | "added" | "stressed" | "argued" | "warned" | "insisted" | "noted"
+            | "announced" | "claimed" | "because" | "while" | "although" | "though" | "when" | "if" | "whether"
+            | "after" | "before" | "since" | "as" => return true,
             "the" | "a" | "an" | "former" | "then" | "acting" | "outgoing" | "new" | "-" | "." | "'s" => continue,
             _ => {}
         }
@@ -525,9 +935,40 @@ fn is_possessive_her(toks: &[Tok], ti: usize) -> bool {
     }
     !matches!(
         n.lower.as_str(),
-        "and" | "or" | "but" | "to" | "in" | "on" | "at" | "of" | "for" | "with" | "that" | "as" | "from" | "by"
-            | "after" | "before" | "when" | "while" | "the" | "a" | "an" | "about" | "into" | "over" | "if"
-            | "this" | "last" | "again" | "back" | "up" | "down" | "out" | "off" | "not"
+        "and"
+            | "or"
+            | "but"
+            | "to"
+            | "in"
+            | "on"
+            | "at"
+            | "of"
+            | "for"
+            | "with"
+            | "that"
+            | "as"
+            | "from"
+            | "by"
+            | "after"
+            | "before"
+            | "when"
+            | "while"
+            | "the"
+            | "a"
+            | "an"
+            | "about"
+            | "into"
+            | "over"
+            | "if"
+            | "this"
+            | "last"
+            | "again"
+            | "back"
+            | "up"
+            | "down"
+            | "out"
+            | "off"
+            | "not"
     )
 }
 
@@ -536,10 +977,38 @@ fn compound_noun_follows(toks: &[Tok], head: usize) -> bool {
     let Some(n) = toks.get(head + 1).filter(|n| n.sent == toks[head].sent) else { return false };
     matches!(
         n.lower.as_str(),
-        "spokesman" | "spokeswoman" | "spokesperson" | "official" | "officials" | "chief" | "head" | "director"
-            | "leader" | "leaders" | "source" | "sources" | "statement" | "plan" | "policy" | "website" | "data"
-            | "report" | "forces" | "troops" | "agents" | "members" | "minister" | "ministers" | "workers"
-            | "employees" | "lawyers" | "buildings" | "headquarters" | "debt" | "bonds" | "shares"
+        "spokesman"
+            | "spokeswoman"
+            | "spokesperson"
+            | "official"
+            | "officials"
+            | "chief"
+            | "head"
+            | "director"
+            | "leader"
+            | "leaders"
+            | "source"
+            | "sources"
+            | "statement"
+            | "plan"
+            | "policy"
+            | "website"
+            | "data"
+            | "report"
+            | "forces"
+            | "troops"
+            | "agents"
+            | "members"
+            | "minister"
+            | "ministers"
+            | "workers"
+            | "employees"
+            | "lawyers"
+            | "buildings"
+            | "headquarters"
+            | "debt"
+            | "bonds"
+            | "shares"
     )
 }
 
@@ -553,9 +1022,22 @@ fn compatible(class: Class, o: &Occ, a: &ActorInfo) -> bool {
                 && o.pron.is_none_or(|c| c == Class::Neut)
         }
         Class::Plural => {
-            (o.plural || (o.kind == EntityType::Org && a.kind == EntityType::Org))
-                && o.pron.is_none_or(|c| c == Class::Plural)
+            // Organisations as "they" are too rare in news to outweigh the unnamed groups
+            // ("officials", "unions") that "they" usually means: only plural people nouns.
+            o.plural && o.pron.is_none_or(|c| c == Class::Plural)
         }
+    }
+}
+
+/// Whether the occurrence ending at token `end` sits in a comma-delimited aside that closes
+/// before the pronoun at `ti` (", based in Gothenburg, said its").
+fn parenthetical(toks: &[Tok], end: usize, ti: usize) -> bool {
+    let sent = toks[end].sent;
+    let close = (end + 1..ti).find(|&j| toks[j].lower == ",");
+    let open = (0..end).rev().take_while(|&j| toks[j].sent == sent).find(|&j| toks[j].lower == ",");
+    match (open, close) {
+        (Some(o), Some(c)) => (o + 1..end).all(|j| toks[j].lower != ",") && (end + 1..c).all(|j| toks[j].lower != ","),
+        _ => false,
     }
 }
 
@@ -570,7 +1052,7 @@ fn blocker_between(toks: &[Tok], from: usize, to: usize, class: Class, named: &[
         Class::Masc => &[MASC_NOUNS, HUMAN_NOUNS],
         Class::Fem => &[FEM_NOUNS, HUMAN_NOUNS],
         Class::Plural => &[PLURAL_NOUNS],
-        Class::Neut => &[],
+        Class::Neut => &[NEUT_NOUNS],
     };
     (from + 1..to).any(|j| {
         let w = toks[j].lower.as_str();
@@ -591,6 +1073,10 @@ fn it_refers(toks: &[Tok], ti: usize) -> bool {
     if matches!(prev, Some("make" | "makes" | "made" | "making" | "take" | "took" | "takes" | "find" | "found")) {
         return false; // "made it clear", "found it difficult"
     }
+    // After a reporting verb or "that" ("X said it would ..."), any verb but a copula or a
+    // raising verb counts: the clause reports what X does.
+    let reported = matches!(prev, Some("said" | "says" | "that" | "announced" | "added" | "stated" | "insisted"));
+    let mut modal = false;
     let mut j = ti + 1;
     while let Some(t) = toks.get(j).filter(|t| t.sent == sent) {
         let w = t.lower.as_str();
@@ -598,10 +1084,20 @@ fn it_refers(toks: &[Tok], ti: usize) -> bool {
             j += 1;
             continue;
         }
-        if IT_BLOCK.contains(&w) {
+        if MODALS.contains(&w) {
+            modal = true;
+            j += 1;
+            continue;
+        }
+        if matches!(w, "is" | "was" | "has" | "had") {
+            // "it was talking to lenders" acts; "it is unclear" does not.
+            let next = toks.get(j + 1).filter(|t| t.sent == sent).map(|t| t.lower.as_str()).unwrap_or("");
+            return next.len() > 4 && next.ends_with("ing") && next != "being" && next != "going";
+        }
+        if IT_BLOCK.contains(&w) || !w.chars().all(char::is_alphabetic) {
             return false;
         }
-        return AGENTIVE.contains(&w) || (w.len() > 4 && w.ends_with("ed"));
+        return AGENTIVE.contains(&w) || (w.len() > 4 && w.ends_with("ed")) || modal || reported;
     }
     false
 }
@@ -625,7 +1121,10 @@ fn resolve_pronoun(
         Class::Masc | Class::Fem => 3,
         Class::Neut | Class::Plural => 1,
     };
-    let sentence_initial = ti == 0 || toks[ti - 1].sent != sent || clause_initial(toks, ti, sent);
+    // Opens the sentence (after an optional quote mark), not merely an embedded clause.
+    let sentence_initial = ti == 0
+        || toks[ti - 1].sent != sent
+        || (matches!(toks[ti - 1].lower.as_str(), "\"" | "\u{201c}") && (ti < 2 || toks[ti - 2].sent != sent));
     // Best occurrence score per actor.
     let mut best: HashMap<usize, (f64, usize)> = HashMap::new();
     let preceding: Vec<&Occ> = occs.iter().filter(|o| o.end <= start).collect();
@@ -646,12 +1145,22 @@ fn resolve_pronoun(
             Case::Reflexive if !(o.sent == sent) => continue,
             _ => {}
         }
+        // "Nigeria's central bank raised its rate": its is the bank, not the possessor.
+        if class == Class::Neut && o.poss && same_clause {
+            continue;
+        }
         let mut s = -dist;
         if o.subj {
             s += 1.0;
         }
         if o.poss {
             s -= 0.5;
+        }
+        if case == Case::Possessive && o.subj && same_clause {
+            s += 1.0; // "Argentina had met its targets": a possessive leans to its clause's subject
+        }
+        if parenthetical(toks, o.tok_end, ti) {
+            s -= 1.0; // "The carmaker, based in Gothenburg, said its ...": an aside is not salient
         }
         if sentence_initial && case == Case::Subject && o.sent + 1 == sent && o.subj {
             s += 0.5; // "He" opening a sentence continues the previous sentence's subject
@@ -715,12 +1224,28 @@ fn cataphora_or_sole(
     if case != Case::Reflexive
         && matches!(
             opener,
-            "before" | "after" | "when" | "while" | "as" | "although" | "though" | "because" | "since" | "once"
-                | "despite" | "in" | "during" | "upon" | "speaking" | "asked"
+            "before"
+                | "after"
+                | "when"
+                | "while"
+                | "as"
+                | "although"
+                | "though"
+                | "because"
+                | "since"
+                | "once"
+                | "despite"
+                | "in"
+                | "during"
+                | "upon"
+                | "speaking"
+                | "asked"
         )
     {
-        let later: Vec<&Occ> =
-            named.iter().filter(|o| o.sent == sent && o.start > start && compatible(class, o, &actors[o.actor])).collect();
+        let later: Vec<&Occ> = named
+            .iter()
+            .filter(|o| o.sent == sent && o.start > start && compatible(class, o, &actors[o.actor]))
+            .collect();
         let comma = (first..ti).all(|j| toks[j].lower != ",");
         if comma && !later.is_empty() && later.iter().all(|o| o.actor == later[0].actor) && later[0].subj {
             return Some((later[0].actor, 0.7));
@@ -736,7 +1261,8 @@ fn cataphora_or_sole(
         .collect();
     cands.sort_unstable();
     cands.dedup();
-    let any_unknown = occs.iter().any(|o| o.end <= start && o.kind == EntityType::Per && actors[o.actor].gender == Gender::Unknown);
+    let any_unknown =
+        occs.iter().any(|o| o.end <= start && o.kind == EntityType::Per && actors[o.actor].gender == Gender::Unknown);
     if cands.len() == 1 && !any_unknown {
         let last = occs.iter().rev().find(|o| o.end <= start && o.actor == cands[0]).map(|o| o.tok_end).unwrap_or(0);
         if !blocker_between(toks, last, ti, class, named) {
@@ -754,9 +1280,7 @@ fn resolve_role(r: Role, sent: usize, start: usize, occs: &[Occ], actors: &[Acto
             Role::President => a.kind == EntityType::Per && a.roles.iter().any(|x| x == "president"),
             Role::Cartel => a.kind == EntityType::Org && a.words.iter().any(|w| w == "cartel"),
             Role::Agency => a.kind == EntityType::Org && !a.is_gov && has(a, AGENCY_WORDS),
-            Role::Company => {
-                a.kind == EntityType::Org && !a.is_gov && (has(a, COMPANY_WORDS) || !has(a, PUBLIC_WORDS))
-            }
+            Role::Company => a.kind == EntityType::Org && !a.is_gov && (has(a, COMPANY_WORDS) || !has(a, PUBLIC_WORDS)),
             Role::Administration => a.is_gov && a.words.iter().any(|w| w == "administration"),
             Role::Government => a.is_gov && a.words.iter().any(|w| w == "government"),
             Role::Country => a.kind == EntityType::Gpe,
