@@ -629,6 +629,8 @@ struct Tok<'a> {
     sent: usize,
     text: &'a str,
     lower: String,
+    /// Inside a named mention (or a recovered surname): precomputed so scans stay linear.
+    in_name: bool,
 }
 
 /// Resolve the pronouns and role nouns of one document and insert them into its mentions.
@@ -649,6 +651,7 @@ pub fn resolve(doc: &mut Document) {
                 sent: t.sentence_idx,
                 text: s,
                 lower: s.to_lowercase(),
+                in_name: false,
             })
         })
         .collect();
@@ -702,6 +705,14 @@ pub fn resolve(doc: &mut Document) {
     occs.extend(hidden);
     occs.sort_by_key(|o| o.start);
     let named = occs.clone();
+    let covered: Vec<(usize, usize)> = named.iter().map(|o| (tok_at(o.start), o.tok_end)).collect();
+    let mut toks = toks;
+    for (a, b) in covered {
+        for t in toks.iter_mut().take(b + 1).skip(a) {
+            t.in_name = true;
+        }
+    }
+    let toks = toks;
 
     let mut out: Vec<Mention> = Vec::new();
     let mut ti = 0;
@@ -712,7 +723,7 @@ pub fn resolve(doc: &mut Document) {
             Some(p) if p > 0 => (&t.lower[..p], t.start + p),
             _ => (t.lower.as_str(), t.end),
         };
-        if named.iter().any(|o| o.start <= t.start && t.start < o.end) {
+        if t.in_name {
             ti += 1;
             continue; // inside a named mention
         }
@@ -1047,7 +1058,7 @@ fn boundary_between(toks: &[Tok], from: usize, to: usize) -> bool {
 
 /// A human common noun (not inside a named mention) between token `from` and `to` that the
 /// pronoun could refer to instead.
-fn blocker_between(toks: &[Tok], from: usize, to: usize, class: Class, named: &[Occ]) -> bool {
+fn blocker_between(toks: &[Tok], from: usize, to: usize, class: Class) -> bool {
     let nouns: &[&[&str]] = match class {
         Class::Masc => &[MASC_NOUNS, HUMAN_NOUNS],
         Class::Fem => &[FEM_NOUNS, HUMAN_NOUNS],
@@ -1057,7 +1068,7 @@ fn blocker_between(toks: &[Tok], from: usize, to: usize, class: Class, named: &[
     (from + 1..to).any(|j| {
         let w = toks[j].lower.as_str();
         nouns.iter().any(|l| l.contains(&w))
-            && !named.iter().any(|o| o.start <= toks[j].start && toks[j].start < o.end)
+            && !toks[j].in_name
             // An apposition right after the candidate ("Sheinbaum, a former mayor, said she")
             // describes the candidate itself.
             && !(toks.get(from + 1).is_some_and(|t| t.lower == ",")
@@ -1127,9 +1138,10 @@ fn resolve_pronoun(
         || (matches!(toks[ti - 1].lower.as_str(), "\"" | "\u{201c}") && (ti < 2 || toks[ti - 2].sent != sent));
     // Best occurrence score per actor.
     let mut best: HashMap<usize, (f64, usize)> = HashMap::new();
-    let preceding: Vec<&Occ> = occs.iter().filter(|o| o.end <= start).collect();
+    // Occurrences are sorted by start: only the prefix before the pronoun is scanned.
+    let preceding = &occs[..occs.partition_point(|o| o.start < start)];
     let mut seen_after: Vec<usize> = Vec::new(); // compatible actors met walking backwards
-    for o in preceding.iter().rev() {
+    for o in preceding.iter().rev().filter(|o| o.end <= start) {
         if sent - o.sent.min(sent) > window {
             break;
         }
@@ -1179,7 +1191,7 @@ fn resolve_pronoun(
         if !seen_after.contains(&o.actor) {
             seen_after.push(o.actor);
         }
-        if blocker_between(toks, o.tok_end, ti, class, named) {
+        if blocker_between(toks, o.tok_end, ti, class) {
             s -= 3.0;
         }
         let e = best.entry(o.actor).or_insert((f64::NEG_INFINITY, o.tok_end));
@@ -1265,7 +1277,7 @@ fn cataphora_or_sole(
         occs.iter().any(|o| o.end <= start && o.kind == EntityType::Per && actors[o.actor].gender == Gender::Unknown);
     if cands.len() == 1 && !any_unknown {
         let last = occs.iter().rev().find(|o| o.end <= start && o.actor == cands[0]).map(|o| o.tok_end).unwrap_or(0);
-        if !blocker_between(toks, last, ti, class, named) {
+        if !blocker_between(toks, last, ti, class) {
             return Some((cands[0], 0.6));
         }
     }
