@@ -177,3 +177,47 @@ fn documents_without_pronouns_are_unchanged_and_rerunning_is_idempotent() {
     coref::clear(&mut d);
     assert_eq!(d.mentions.len(), 1);
 }
+
+#[test]
+fn claimed_actions_take_the_resolved_actor_but_not_through_a_possessive() {
+    use actorlens::actions::ActionStage;
+    let stage = ActionStage::load(&actorlens::plan::bundled_model_dir("syntax")).expect("committed syntax model");
+    let mut d = run(
+        "President Claudia Sheinbaum ruled out military action. She rejected the plan on Tuesday. \
+         Her government criticized the report.",
+        &[("Claudia Sheinbaum", "PERSON"), ("Tuesday", "DATE")],
+    );
+    stage.run(&mut d);
+    let reject = d.actions.iter().find(|a| a.verb_lemma == "reject").expect("a reject action");
+    assert_eq!(reject.agent_text.as_deref(), Some("She"));
+    assert_eq!(reject.agent_actor_id.as_deref(), Some("per:claudia-sheinbaum"));
+    // "Her government" is the government, not the person.
+    let crit = d.actions.iter().find(|a| a.verb_lemma == "criticize").expect("a criticize action");
+    assert_eq!(crit.agent_actor_id, None);
+    // Without coref the same action has no agent actor.
+    let mut plain = doc_with(
+        "President Claudia Sheinbaum ruled out military action. She rejected the plan on Tuesday.",
+        &[("Claudia Sheinbaum", "PERSON"), ("Tuesday", "DATE")],
+    );
+    ActorResolver::default().resolve(&mut plain);
+    stage.run(&mut plain);
+    assert_eq!(plain.actions.iter().find(|a| a.verb_lemma == "reject").and_then(|a| a.agent_actor_id.clone()), None);
+}
+
+#[test]
+fn tone_scores_resolved_pronouns_like_names() {
+    use actorlens::tone::ToneStage;
+    // The criticism is said of "him" only: without coref Diaz gets no negative stance.
+    let text = "Carl Diaz took office in May. Critics condemned him as a corrupt and brutal failure.";
+    let ents = [("Carl Diaz", "PERSON"), ("May", "DATE")];
+    let mut d = run(text, &ents);
+    assert_eq!(links(&d), vec![l("him", "PRON", "per:carl-diaz")]);
+    ToneStage::default().run(std::slice::from_mut(&mut d));
+    let diaz = d.actors.iter().find(|a| a.actor_id == "per:carl-diaz").unwrap();
+    assert_eq!(diaz.stance.map(|s| s.as_str()), Some("against"), "{diaz:?}");
+    let mut plain = doc_with(text, &ents);
+    ActorResolver::default().resolve(&mut plain);
+    ToneStage::default().run(std::slice::from_mut(&mut plain));
+    let diaz = plain.actors.iter().find(|a| a.actor_id == "per:carl-diaz").unwrap();
+    assert_ne!(diaz.stance.map(|s| s.as_str()), Some("against"));
+}
