@@ -704,6 +704,14 @@ pub fn resolve(doc: &mut Document) {
     let hidden = surname_occurrences(doc, &toks, &occs, &actors);
     occs.extend(hidden);
     occs.sort_by_key(|o| o.start);
+    // "X and Y": the second conjunct is as salient as the first, so a singular pronoun after a
+    // coordinated pair stays ambiguous rather than going to whichever came first.
+    for k in 1..occs.len() {
+        let ti = tok_at(occs[k].start);
+        if ti >= 2 && matches!(toks[ti - 1].lower.as_str(), "and" | "or") && occs[k - 1].tok_end + 2 == ti {
+            occs[k].subj = occs[k - 1].subj;
+        }
+    }
     let named = occs.clone();
     let covered: Vec<(usize, usize)> = named.iter().map(|o| (tok_at(o.start), o.tok_end)).collect();
     let mut toks = toks;
