@@ -874,6 +874,30 @@ fn surname_occurrences(doc: &Document, toks: &[Tok], occs: &[Occ], actors: &[Act
         if occs.iter().any(|o| o.start < t.end && t.start < o.end) {
             continue;
         }
+        // "the Trump administration", "the Biden campaign": a modifier, not the person.
+        let next = toks.get(ti + 1).filter(|n| n.sent == t.sent).map(|n| n.lower.as_str()).unwrap_or("");
+        if !poss
+            && matches!(
+                next,
+                "administration"
+                    | "government"
+                    | "regime"
+                    | "campaign"
+                    | "era"
+                    | "presidency"
+                    | "family"
+                    | "camp"
+                    | "team"
+                    | "organization"
+                    | "organisation"
+                    | "foundation"
+                    | "tower"
+                    | "doctrine"
+                    | "cabinet"
+            )
+        {
+            continue;
+        }
         out.push(Occ {
             start: t.start,
             end: t.end,
@@ -1033,11 +1057,13 @@ fn compound_noun_follows(toks: &[Tok], head: usize) -> bool {
 
 fn compatible(class: Class, o: &Occ, a: &ActorInfo) -> bool {
     match class {
-        Class::Masc => o.kind == EntityType::Per && a.gender != Gender::Female,
-        Class::Fem => o.kind == EntityType::Per && a.gender != Gender::Male,
+        // The actor's type decides, not the mention's: "Trump" in "the Trump administration" is
+        // a PER mention of a government actor.
+        Class::Masc => a.kind == EntityType::Per && a.gender != Gender::Female,
+        Class::Fem => a.kind == EntityType::Per && a.gender != Gender::Male,
         Class::Neut => {
-            matches!(o.kind, EntityType::Org | EntityType::Gpe | EntityType::Loc)
-                && a.kind != EntityType::Per
+            matches!(a.kind, EntityType::Org | EntityType::Gpe | EntityType::Loc)
+                && o.kind != EntityType::Norp // "Mexican officials" is not the country acting
                 && o.pron.is_none_or(|c| c == Class::Neut)
         }
         Class::Plural => {
@@ -1276,13 +1302,14 @@ fn cataphora_or_sole(
     let want = if class == Class::Masc { Gender::Male } else { Gender::Female };
     let mut cands: Vec<usize> = occs
         .iter()
-        .filter(|o| o.end <= start && o.kind == EntityType::Per && actors[o.actor].gender == want)
+        .filter(|o| o.end <= start && actors[o.actor].kind == EntityType::Per && actors[o.actor].gender == want)
         .map(|o| o.actor)
         .collect();
     cands.sort_unstable();
     cands.dedup();
-    let any_unknown =
-        occs.iter().any(|o| o.end <= start && o.kind == EntityType::Per && actors[o.actor].gender == Gender::Unknown);
+    let any_unknown = occs.iter().any(|o| {
+        o.end <= start && actors[o.actor].kind == EntityType::Per && actors[o.actor].gender == Gender::Unknown
+    });
     if cands.len() == 1 && !any_unknown {
         let last = occs.iter().rev().find(|o| o.end <= start && o.actor == cands[0]).map(|o| o.tok_end).unwrap_or(0);
         if !blocker_between(toks, last, ti, class) {

@@ -221,3 +221,22 @@ fn tone_scores_resolved_pronouns_like_names() {
     let diaz = plain.actors.iter().find(|a| a.actor_id == "per:carl-diaz").unwrap();
     assert_ne!(diaz.stance.map(|s| s.as_str()), Some("against"));
 }
+
+#[test]
+fn a_government_named_after_a_person_is_not_he_and_a_modifier_surname_is_not_the_person() {
+    // NER tagged "Trump" inside "the Trump administration": the actor is the government, so
+    // "its" may take it and "he" may not.
+    let d = run(
+        "The Trump administration doubled its reward for the arrest of Nicolas Maduro, alleging that he \
+         leads a cartel.",
+        &[("Trump", "PERSON"), ("Nicolas Maduro", "PERSON")],
+    );
+    assert_eq!(links(&d), vec![l("its", "PRON", "org:trump-administration"), l("he", "PRON", "per:nicolas-maduro")]);
+    // NER missed the second "Trump": as a modifier it is no occurrence of the person.
+    let d = run(
+        "President Donald Trump spoke on Monday. Officials met later. The Trump administration accused Nicolas Maduro, \
+         alleging that he leads a cartel.",
+        &[("Donald Trump", "PERSON"), ("Monday", "DATE"), ("Nicolas Maduro", "PERSON")],
+    );
+    assert_eq!(links(&d), vec![l("he", "PRON", "per:nicolas-maduro")]);
+}
