@@ -37,9 +37,13 @@ run: setup
 	cargo run --release -- extract $(SAMPLE) --out $(OUT)
 
 # Coreference: resolver vs recency baseline on the hand-labelled dev set (scripts/coref_eval.py;
-# conventions in tests/data/COREF_DEV.md). Runs the release binary end to end; prints a table.
+# conventions in tests/data/COREF_DEV.md) and the small held-out check (tests/data/coref_heldout.txt).
+# Runs the release binary end to end; prints a table for each.
 coref-eval: build
 	python3 scripts/coref_eval.py --bin target/release/actorlens --data tests/data/coref_dev.txt --out build/coref-eval
+	@echo
+	@echo "held-out check (written after the rules were frozen):"
+	python3 scripts/coref_eval.py --bin target/release/actorlens --data tests/data/coref_heldout.txt --out build/coref-heldout
 
 # The whole suite: Rust tests, then Parquet output read back by pyarrow, pandas and DuckDB.
 test: setup

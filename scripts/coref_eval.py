@@ -136,7 +136,7 @@ def main():
             rows["recency baseline"].append({**base, "sys": same(d["id"], b, g["gold"])})
 
     n_gold = sum(len(d["gold"]) for d in docs)
-    print(f"coref dev set: {len(docs)} documents, {n_gold} third-person pronouns "
+    print(f"{args.data}: {len(docs)} documents, {n_gold} third-person pronouns "
           f"({sum(1 for d in docs for g in d['gold'] if g['gold'] != '-')} with a named antecedent)\n")
     print("| system | slice | n | gold links | system links | P | R | F1 |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")

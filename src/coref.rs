@@ -1187,7 +1187,9 @@ fn resolve_pronoun(
         let same_clause = o.sent == sent && !boundary_between(toks, o.tok_end, ti);
         match case {
             // Binding: "Trump praised him" — him is not Trump.
-            Case::Object if same_clause && o.subj && !(class == Class::Neut) => continue,
+            // Any actor earlier in the pronoun's own clause is taken as its subject: the
+            // subject test misses "Opposition leader Raila Odinga accused him".
+            Case::Object if same_clause && class != Class::Neut => continue,
             Case::Reflexive if !(o.sent == sent) => continue,
             _ => {}
         }
