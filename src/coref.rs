@@ -16,7 +16,8 @@
 //!   reflexive needs an antecedent in its own clause; a human common noun in between ("a
 //!   spokeswoman said she") blocks the link; pleonastic "it" ("it is unclear") is skipped;
 //! - cataphora only when unambiguous: a sentence-initial subordinate clause ("Before he left,
-//!   Trump said ...") with exactly one compatible person later in the sentence.
+//!   Trump said ...") with exactly one compatible person later in the sentence;
+//! - I/me/my/mine/myself inside a quotation → the person quoted next to it ("...," she said).
 //!
 //! No parse is run: the stage must cost well under 5 % of NER time (the syntax models cost
 //! more than that). Resolved mentions are inserted into `Document::mentions` in text order with
@@ -818,6 +819,7 @@ pub fn resolve(doc: &mut Document) {
         }
         ti += 1;
     }
+    out.extend(quoted_first_person(doc, &toks, &occs, &actors));
     if out.is_empty() {
         return;
     }
@@ -910,6 +912,116 @@ fn surname_occurrences(doc: &Document, toks: &[Tok], occs: &[Occ], actors: &[Act
             poss,
             pron: None,
         });
+    }
+    out
+}
+
+/// Reporting verbs that attribute a quotation to a speaker next to it.
+const SAYS: &[&str] = &[
+    "said",
+    "says",
+    "told",
+    "added",
+    "stressed",
+    "asked",
+    "insisted",
+    "argued",
+    "warned",
+    "wrote",
+    "explained",
+    "noted",
+    "declared",
+    "replied",
+    "recalled",
+    "tweeted",
+    "posted",
+    "continued",
+    "concluded",
+    "admitted",
+];
+
+/// First-person singular pronouns (I, me, my, mine, myself) inside a quotation go to the quote's
+/// speaker, when a person next to the quote says it: `"...," Sheinbaum said`, `"...," she said`
+/// (a resolved pronoun), `said Sheinbaum`, `Sheinbaum said: "..."`. "We"/"our" are left alone:
+/// they may be the speaker's government, party or company.
+fn quoted_first_person(doc: &Document, toks: &[Tok], occs: &[Occ], actors: &[ActorInfo]) -> Vec<Mention> {
+    let mut out = Vec::new();
+    let is_quote = |t: &Tok| matches!(t.text, "\"" | "\u{201c}" | "\u{201d}");
+    let marks: Vec<usize> = (0..toks.len()).filter(|&i| is_quote(&toks[i])).collect();
+    if marks.len() < 2 {
+        return out;
+    }
+    // Pair the marks: curly ones by direction, straight ones in turn.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut open: Option<usize> = None;
+    for &m in &marks {
+        match (toks[m].text, open) {
+            ("\u{201c}", _) => open = Some(m),
+            ("\u{201d}", Some(o)) | ("\"", Some(o)) => {
+                spans.push((o, m));
+                open = None;
+            }
+            ("\"", None) => open = Some(m),
+            _ => {}
+        }
+    }
+    let person_at = |ti: usize| -> Option<usize> {
+        occs.iter().find(|o| o.tok_end == ti && actors[o.actor].kind == EntityType::Per).map(|o| o.actor)
+    };
+    // The occurrence that covers token `ti` (names span several tokens).
+    let person_covering = |ti: usize| -> Option<(usize, usize)> {
+        let t = toks.get(ti)?;
+        occs.iter()
+            .find(|o| o.start <= t.start && t.start < o.end && actors[o.actor].kind == EntityType::Per)
+            .map(|o| (o.actor, o.tok_end))
+    };
+    for (o, c) in spans {
+        if c <= o + 1 {
+            continue;
+        }
+        let mut speaker = None;
+        // After: `," Sheinbaum said` / `," said Sheinbaum` / `," she said`.
+        let mut j = c + 1;
+        if toks.get(j).is_some_and(|t| t.lower == ",") {
+            j += 1;
+        }
+        if let Some(t) = toks.get(j) {
+            if SAYS.contains(&t.lower.as_str()) {
+                speaker = person_covering(j + 1).map(|p| p.0);
+            } else if let Some((a, end)) = person_covering(j) {
+                if toks.get(end + 1).is_some_and(|v| SAYS.contains(&v.lower.as_str())) {
+                    speaker = Some(a);
+                }
+            }
+        }
+        // Before: `Sheinbaum said: "` / `Sheinbaum said, "`.
+        if speaker.is_none() && o >= 2 {
+            let mut k = o - 1;
+            if matches!(toks[k].lower.as_str(), ":" | ",") && k >= 1 {
+                k -= 1;
+            }
+            if SAYS.contains(&toks[k].lower.as_str()) && k >= 1 {
+                speaker = person_at(k - 1);
+            }
+        }
+        let Some(ai) = speaker else { continue };
+        for t in toks.iter().take(c).skip(o + 1) {
+            if matches!(t.lower.as_str(), "i" | "me" | "my" | "mine" | "myself") && !t.in_name {
+                if t.lower == "i" && t.text != "I" {
+                    continue; // a lowercase "i" is not the pronoun
+                }
+                out.push(new_mention(
+                    doc,
+                    t.start,
+                    t.end,
+                    t.sent,
+                    PRON,
+                    actors[ai].kind,
+                    0.8,
+                    &doc.actors[ai].actor_id,
+                ));
+            }
+        }
     }
     out
 }

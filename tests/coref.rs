@@ -240,3 +240,21 @@ fn a_government_named_after_a_person_is_not_he_and_a_modifier_surname_is_not_the
     );
     assert_eq!(links(&d), vec![l("he", "PRON", "per:nicolas-maduro")]);
 }
+
+#[test]
+fn first_person_in_a_quote_goes_to_its_speaker() {
+    let d = run(
+        "Claudia Sheinbaum spoke on Monday. \u{201c}My government will not accept troops,\u{201d} she said. \
+         Donald Trump replied: \u{201c}I am not worried about me.\u{201d} \"We will see,\" officials said.",
+        &[("Claudia Sheinbaum", "PERSON"), ("Monday", "DATE"), ("Donald Trump", "PERSON")],
+    );
+    assert_eq!(
+        links(&d),
+        vec![
+            l("My", "PRON", "per:claudia-sheinbaum"),
+            l("she", "PRON", "per:claudia-sheinbaum"),
+            l("I", "PRON", "per:donald-trump"),
+            l("me", "PRON", "per:donald-trump"),
+        ]
+    );
+}
