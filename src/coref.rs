@@ -686,7 +686,7 @@ pub fn resolve(doc: &mut Document) {
         let Some(ai) = m.actor_id.as_deref().and_then(|id| index.get(id).copied()) else { continue };
         let tok = tok_at(m.span.start_byte);
         let tok_end = tok_at(m.span.end_byte.saturating_sub(1)).max(tok);
-        let after = &text[m.span.end_byte.min(text.len())..];
+        let after = text.get(m.span.end_byte..).unwrap_or("");
         let poss = after.starts_with("'s") || after.starts_with("\u{2019}s") || after.starts_with('\'');
         let plural = m.kind == EntityType::Norp && m.text.ends_with('s') && !poss;
         occs.push(Occ {
@@ -765,7 +765,7 @@ pub fn resolve(doc: &mut Document) {
                         pron: Some(class),
                     },
                 );
-                out.push(new_mention(doc, t.start, wend, t.sent, PRON, kind, score, &doc.actors[ai].actor_id));
+                out.extend(new_mention(doc, t.start, wend, t.sent, PRON, kind, score, &doc.actors[ai].actor_id));
             }
             ti += 1;
             continue;
@@ -801,7 +801,7 @@ pub fn resolve(doc: &mut Document) {
                                 pron: None,
                             },
                         );
-                        out.push(new_mention(
+                        out.extend(new_mention(
                             doc,
                             t.start,
                             head.end,
@@ -1010,7 +1010,7 @@ fn quoted_first_person(doc: &Document, toks: &[Tok], occs: &[Occ], actors: &[Act
                 if t.lower == "i" && t.text != "I" {
                     continue; // a lowercase "i" is not the pronoun
                 }
-                out.push(new_mention(
+                out.extend(new_mention(
                     doc,
                     t.start,
                     t.end,
@@ -1041,17 +1041,19 @@ fn new_mention(
     kind: EntityType,
     score: f64,
     actor_id: &str,
-) -> Mention {
-    Mention {
+) -> Option<Mention> {
+    // Offsets come from tokens; a slice that is not on char boundaries is skipped, never a panic.
+    let text = doc.text.get(start..end)?.to_string();
+    Some(Mention {
         mention_id: 0,
         sentence_idx: sent,
         span: doc.span(start, end),
-        text: doc.text[start..end].to_string(),
+        text,
         label: label.to_string(),
         kind,
         score: ((score * 10000.0).round() / 10000.0) as f32,
         actor_id: Some(actor_id.to_string()),
-    }
+    })
 }
 
 /// Whether token `ti` opens its clause: only capitalised words (titles, names), determiners and
