@@ -544,16 +544,17 @@ impl<'a> Builder<'a> {
             });
         }
         if toks.len() >= 2 {
+            if let Some(i) = self.head_variant(toks) {
+                return Some(i);
+            }
             // "Justice Department" after "US Justice Department".
-            return self.head_variant(toks).or_else(|| {
-                self.latest(|d| {
-                    d.kind == "ORG"
-                        && d.owner.is_none()
-                        && d.keys().any(|x| {
-                            let xt: Vec<&str> = x.split(' ').collect();
-                            xt.len() > toks.len() && xt.ends_with(&toks.iter().map(String::as_str).collect::<Vec<_>>())
-                        })
-                })
+            return self.latest(|d| {
+                d.kind == "ORG"
+                    && d.owner.is_none()
+                    && d.keys().any(|x| {
+                        let xt: Vec<&str> = x.split(' ').collect();
+                        xt.len() > toks.len() && xt.ends_with(&toks.iter().map(String::as_str).collect::<Vec<_>>())
+                    })
             });
         }
         None
