@@ -377,7 +377,7 @@ impl Stage for NerStage {
     fn run(&self, docs: &mut [Document]) {
         self.recognize(docs)
     }
-    fn describe(&self) -> Option<String> {
-        Some(self.model_name())
+    fn describe(&self) -> Vec<(&'static str, String)> {
+        vec![("name", self.model_name())]
     }
 }

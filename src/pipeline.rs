@@ -158,9 +158,10 @@ fn progress_bar(inputs: &[String], enabled: bool) -> indicatif::ProgressBar {
     }
 }
 
-/// Description of the stage called `name`, for the manifest.
-fn described(stages: &[Box<dyn Stage>], name: &str) -> Option<String> {
-    stages.iter().find(|s| s.name() == name).and_then(|s| s.describe())
+/// What the stages that ran say about themselves under `key` (see `Stage::describe`); `-` when
+/// no stage in the list reports it.
+fn described(stages: &[Box<dyn Stage>], key: &str) -> String {
+    stages.iter().flat_map(|s| s.describe()).find(|(k, _)| *k == key).map(|(_, v)| v).unwrap_or_else(|| "-".into())
 }
 
 /// Run a plan through `stages` end to end. Errors here mean the run could not start or could not
@@ -304,11 +305,11 @@ pub fn run(plan: &Plan, stages: &[Box<dyn Stage>]) -> Result<Summary> {
         actorlens_version: env!("CARGO_PKG_VERSION"),
         command_line: &plan.command_line,
         model: ModelInfo {
-            name: described(stages, "ner").unwrap_or_else(|| plan.model_name()),
+            name: described(stages, "name"),
             weights: plan.ner.weights.clone(),
             weights_sha256: plan.ner.weights_sha256.clone(),
-            sentiment: plan.sentiment_model.as_ref().map_or("vader".into(), |d| format!("transformer:{}", d.display())),
-            stance: plan.stance_model.as_ref().map_or("lexicon".into(), |d| format!("zero-shot:{}", d.display())),
+            sentiment: described(stages, "sentiment"),
+            stance: described(stages, "stance"),
         },
         config_hash: plan.config_hash(),
         counts: &totals,

@@ -265,11 +265,6 @@ impl Plan {
         &self.config_hash
     }
 
-    /// The NER model's name in the manifest.
-    pub fn model_name(&self) -> String {
-        format!("transformer:{} (engine {})", self.ner.folder.dir.display(), self.ner.engine.as_str())
-    }
-
     pub fn ner_dir(&self) -> &Path {
         &self.ner.folder.dir
     }

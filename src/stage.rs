@@ -47,9 +47,10 @@ pub trait Stage {
     /// Process a chunk. Per-document problems go on the document ([`Document::fail`]); a panic
     /// is handled by the caller ([`run_isolated`]).
     fn run(&self, docs: &mut [Document]);
-    /// For the manifest: the model or engine behind the stage, if any.
-    fn describe(&self) -> Option<String> {
-        None
+    /// For the manifest: what runs behind the stage, as (key, value) pairs under `model`
+    /// (`name` for the NER model, `sentiment` and `stance` for the tone engines).
+    fn describe(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
     }
 }
 
@@ -118,16 +119,32 @@ fn placeholder() -> Document {
     Document::new(String::new(), Default::default(), Default::default(), String::new(), vec![], String::new())
 }
 
-/// Run `f` on every document in parallel (rayon), each under its own `catch_unwind`: the body of
-/// stages that work one document at a time.
+/// Run `f` on one document under `catch_unwind`: an error or a panic fails that document.
+fn isolate<F>(name: &'static str, d: &mut Document, f: &F)
+where
+    F: Fn(&mut Document) -> std::result::Result<(), String>,
+{
+    match catch_unwind(AssertUnwindSafe(|| f(d))) {
+        Ok(Ok(())) => {}
+        Ok(Err(message)) => d.fail(name, message),
+        Err(payload) => d.fail(name, format!("{name} panicked: {}", panic_message(payload.as_ref()))),
+    }
+}
+
+/// Run `f` on every live document in parallel (rayon), each isolated: the body of stages that
+/// work one document at a time.
 pub fn per_document<F>(name: &'static str, docs: &mut [Document], f: F)
 where
     F: Fn(&mut Document) -> std::result::Result<(), String> + Sync,
 {
     use rayon::prelude::*;
-    docs.par_iter_mut().filter(|d| d.error.is_none()).for_each(|d| match catch_unwind(AssertUnwindSafe(|| f(d))) {
-        Ok(Ok(())) => {}
-        Ok(Err(message)) => d.fail(name, message),
-        Err(payload) => d.fail(name, format!("{name} panicked: {}", panic_message(payload.as_ref()))),
-    });
+    docs.par_iter_mut().filter(|d| d.error.is_none()).for_each(|d| isolate(name, d, &f));
+}
+
+/// [`per_document`] one document after another, for stages whose models are not `Sync`.
+pub fn per_document_seq<F>(name: &'static str, docs: &mut [Document], f: F)
+where
+    F: Fn(&mut Document) -> std::result::Result<(), String>,
+{
+    docs.iter_mut().filter(|d| d.error.is_none()).for_each(|d| isolate(name, d, &f));
 }

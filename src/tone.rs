@@ -410,20 +410,10 @@ impl Default for ToneStage {
 }
 
 impl ToneStage {
-    /// Score every document; a model error or panic on one document fails that document only.
+    /// Score every document; a model error or panic on one document fails that document only
+    /// (a failed document goes to errors.csv, so its half-written tone needs no clearing).
     pub fn run(&self, docs: &mut [Document]) {
-        for doc in docs.iter_mut().filter(|d| d.error.is_none()) {
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_doc(doc)));
-            let message = match outcome {
-                Ok(Ok(())) => continue,
-                Ok(Err(e)) => e.to_string(),
-                Err(p) => format!("tone panicked: {}", crate::stage::panic_message(p.as_ref())),
-            };
-            for f in <Self as Stage>::writes(self) {
-                doc.clear(*f);
-            }
-            doc.fail("tone", message);
-        }
+        crate::stage::per_document_seq("tone", docs, |d| self.run_doc(d).map_err(|e| e.to_string()))
     }
 
     fn run_doc(&self, doc: &mut Document) -> Result<()> {
@@ -604,8 +594,8 @@ impl Stage for ToneStage {
     fn run(&self, docs: &mut [Document]) {
         ToneStage::run(self, docs)
     }
-    fn describe(&self) -> Option<String> {
-        Some(format!("sentiment {}, stance {}", self.sentiment.name(), self.stance.name()))
+    fn describe(&self) -> Vec<(&'static str, String)> {
+        vec![("sentiment", self.sentiment.name()), ("stance", self.stance.name())]
     }
 }
 

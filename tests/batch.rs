@@ -30,15 +30,7 @@ fn corpus(n: usize, offset: usize) -> String {
 }
 
 fn extract(out: &Path, input: &Path, extra: &[&str]) -> assert_cmd::Command {
-    let mut cmd = actorlens();
-    cmd.args(["extract", "--quiet", "--threads", "2"])
-        .arg(input)
-        .arg("--out")
-        .arg(out)
-        .arg("--ner-model")
-        .arg(common::case_model())
-        .args(extra);
-    cmd
+    common::extract_case(out, &[input], 2, extra)
 }
 
 const TABLES: [&str; 8] =

@@ -16,15 +16,7 @@ fn bin() -> PathBuf {
 
 /// `actorlens extract --quiet` with the tiny case model (capitalised words are PER).
 fn extract(out: &Path, inputs: &[&Path], extra: &[&str]) -> assert_cmd::Command {
-    let mut cmd = actorlens();
-    cmd.args(["extract", "--quiet", "--threads", "1"])
-        .args(inputs)
-        .arg("--out")
-        .arg(out)
-        .arg("--ner-model")
-        .arg(common::case_model())
-        .args(extra);
-    cmd
+    common::extract_case(out, inputs, 1, extra)
 }
 
 /// `n` one-sentence JSONL documents with ids `{prefix}{i}`.

@@ -46,6 +46,14 @@ fn plan(input: &Path, out: &Path) -> Plan {
     .expect("plan")
 }
 
+/// The default stages on `input`, into DIR/reference: what a run with a fixture must equal.
+fn reference_run(input: &Path, dir: &Path) -> PathBuf {
+    let out = dir.join("reference");
+    let plan = plan(input, &out);
+    pipeline::run(&plan, &pipeline::default_stages(&plan).unwrap()).unwrap();
+    out
+}
+
 fn replace(stages: &mut [Box<dyn Stage>], name: &str, with: Box<dyn Stage>) {
     let i = stages.iter().position(|s| s.name() == name).expect("stage in the default list");
     stages[i] = with;
@@ -130,9 +138,7 @@ fn the_plan_hash_covers_what_runs() {
 fn a_panicking_ner_engine_costs_only_the_marked_document() {
     let tmp = tempfile::tempdir().unwrap();
     let input = corpus(tmp.path());
-    let reference = tmp.path().join("reference");
-    let plan_ref = plan(&input, &reference);
-    pipeline::run(&plan_ref, &pipeline::default_stages(&plan_ref).unwrap()).unwrap();
+    let reference = reference_run(&input, tmp.path());
 
     let out = tmp.path().join("out");
     let plan = plan(&input, &out);
@@ -210,9 +216,7 @@ impl Stage for Fragile {
 fn a_stage_that_panics_on_a_chunk_is_retried_document_by_document() {
     let tmp = tempfile::tempdir().unwrap();
     let input = corpus(tmp.path());
-    let reference = tmp.path().join("reference");
-    let plan_ref = plan(&input, &reference);
-    pipeline::run(&plan_ref, &pipeline::default_stages(&plan_ref).unwrap()).unwrap();
+    let reference = reference_run(&input, tmp.path());
 
     let out = tmp.path().join("out");
     let plan = plan(&input, &out);

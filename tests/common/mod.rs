@@ -310,6 +310,19 @@ pub fn actorlens() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("actorlens").expect("binary")
 }
 
+/// `actorlens extract --quiet -j THREADS INPUTS --out OUT` with the tiny case model, plus `extra`.
+pub fn extract_case(out: &Path, inputs: &[&Path], threads: usize, extra: &[&str]) -> assert_cmd::Command {
+    let mut cmd = actorlens();
+    cmd.args(["extract", "--quiet", "--threads", &threads.to_string()])
+        .args(inputs)
+        .arg("--out")
+        .arg(out)
+        .arg("--ner-model")
+        .arg(case_model())
+        .args(extra);
+    cmd
+}
+
 pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
