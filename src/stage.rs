@@ -19,6 +19,8 @@ pub enum Field {
     Meta,
     Sentences,
     Tokens,
+    /// `parses`: one dependency parse per sentence (the `parse` stage).
+    Parse,
     /// `mentions` and `n_windows`.
     Mentions,
     /// `Mention::actor_id`.

@@ -3,6 +3,7 @@
 //!
 //!   cargo run --release --bin train_syntax -- train --data build/syntax --out models/syntax
 //!   cargo run --release --bin train_syntax -- eval  --data build/syntax --model models/syntax
+//!   cargo run --release --bin train_syntax -- predict --input gold.conllu --out pred.conllu
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -68,6 +69,18 @@ enum Cmd {
         /// Where to write the metrics (JSON).
         #[arg(long)]
         json: Option<PathBuf>,
+    },
+    /// Tag, lemmatize and parse the gold tokenization of a CoNLL-U file (e.g. UD English EWT):
+    /// word lines only (multi-word token ranges `1-2` and empty nodes `8.1` are skipped); write
+    /// CoNLL-U with predicted LEMMA, UPOS, HEAD and DEPREL (ClearNLP labels, as the model has
+    /// them). `training/syntax/ewt_eval.py` converts and scores the result.
+    Predict {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "models/syntax")]
+        model: PathBuf,
     },
 }
 
@@ -183,7 +196,47 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Cmd::Predict { input, out, model } => {
+            let syn = Syntax::load(&model).map_err(|e| e.to_string())?;
+            let sents = read_any(&input)?;
+            let t0 = Instant::now();
+            let mut buf = String::new();
+            for s in &sents {
+                if !s.id.is_empty() {
+                    buf.push_str(&format!("# sent_id = {}\n", s.id));
+                }
+                let an = syn.analyze(&words_of(s));
+                for (k, (w, a)) in s.words.iter().zip(&an).enumerate() {
+                    let head = a.head.map_or(0, |h| h + 1);
+                    buf.push_str(&format!(
+                        "{}\t{}\t{}\t{}\t_\t_\t{}\t{}\t_\t_\n",
+                        k + 1,
+                        w,
+                        a.lemma,
+                        a.upos,
+                        head,
+                        a.deprel
+                    ));
+                }
+                buf.push('\n');
+            }
+            std::fs::write(&out, buf).map_err(|e| format!("{}: {e}", out.display()))?;
+            eprintln!(
+                "[syntax] predict: {} sentences, {} words in {:.1}s -> {}",
+                sents.len(),
+                tokens(&sents),
+                t0.elapsed().as_secs_f64(),
+                out.display()
+            );
+            Ok(())
+        }
     }
+}
+
+fn read_any(p: &Path) -> Result<Vec<Sentence>, String> {
+    let v = conllu::read(p)?;
+    eprintln!("[syntax] {}: {} sentences, {} tokens", p.display(), v.len(), tokens(&v));
+    Ok(v)
 }
 
 fn report_sizes(syn: &Syntax, out: &Path) {

@@ -181,10 +181,16 @@ impl Syntax {
 
     /// Tag, lemmatize and parse one tokenized sentence. Empty input gives an empty result.
     pub fn analyze(&self, words: &[&str]) -> Vec<TokenAnalysis> {
+        self.analyze_constrained(words, &[])
+    }
+
+    /// [`Syntax::analyze`] with some POS tags fixed in advance (see
+    /// [`tagger::Tagger::tag_constrained`]).
+    pub fn analyze_constrained(&self, words: &[&str], fixed: &[Option<Upos>]) -> Vec<TokenAnalysis> {
         if words.is_empty() {
             return Vec::new();
         }
-        let tags = self.tagger.tag(words);
+        let tags = self.tagger.tag_constrained(words, fixed);
         let tree = self.parser.parse(words, &tags);
         words
             .iter()

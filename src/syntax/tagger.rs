@@ -104,14 +104,21 @@ pub struct Tagger {
 
 impl Tagger {
     pub fn tag(&self, words: &[&str]) -> Vec<Upos> {
+        self.tag_constrained(words, &[])
+    }
+
+    /// Tag with some tags fixed in advance (`fixed[i]`, where given: e.g. PROPN inside a named
+    /// entity); the fixed tags feed the next words' context features like predicted ones.
+    pub fn tag_constrained(&self, words: &[&str], fixed: &[Option<Upos>]) -> Vec<Upos> {
         let lx = lex(words);
         let mut out = Vec::with_capacity(words.len());
         let (mut p1, mut p2) = (TAG_START, TAG_START + 1);
         let mut feats = Vec::with_capacity(24);
         for (i, w) in words.iter().enumerate() {
-            let t = match self.tagdict.get(*w) {
-                Some(&t) => t as usize,
-                None => {
+            let t = match (fixed.get(i).copied().flatten(), self.tagdict.get(*w)) {
+                (Some(u), _) => u.index(),
+                (None, Some(&t)) => t as usize,
+                (None, None) => {
                     features(&lx, i, p1, p2, &mut feats);
                     let mut scores = [0f32; N];
                     self.weights.score(&feats, &mut scores);
