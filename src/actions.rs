@@ -1105,6 +1105,27 @@ fn actor_of(doc: &Document, s: &Sent, head: usize, span: (usize, usize)) -> Opti
     None
 }
 
+/// Can the head word `h` act: an actor, a personal pronoun, a name, a group or a people noun?
+fn animate(doc: &Document, s: &Sent, h: usize) -> bool {
+    const PEOPLE: &[&str] = &[
+        "people", "police", "troops", "children", "men", "women", "parents", "citizens", "americans", "staff",
+        "crowd", "crowds", "public", "family", "families", "military", "army", "navy", "government", "company",
+        "firm", "union", "council", "committee", "board", "court", "jury", "mayor", "president", "minister",
+        "governor", "senator", "judge", "officer", "leader", "man", "woman", "child", "boy", "girl", "nation",
+        "country", "state", "city", "group", "gang", "cartel", "rebels", "militants", "administration",
+    ];
+    if actor_of(doc, s, h, s.phrase(h)).is_some() || s.upos(h) == Upos::Propn {
+        return true;
+    }
+    let w = s.lower[h].as_str();
+    if matches!(w, "i" | "we" | "he" | "she" | "they" | "you" | "who" | "us" | "them") {
+        return true;
+    }
+    GROUP_HEADS.contains(&w)
+        || PEOPLE.contains(&w)
+        || (w.len() > 4 && ["ers", "ors", "ists", "ians", "ants", "ents", "als", "ees", "eers"].iter().any(|x| w.ends_with(x)))
+}
+
 /// An argument: head word, phrase span, actor.
 #[derive(Clone)]
 struct Arg {
@@ -1495,6 +1516,21 @@ fn sentence(doc: &Document, si: usize, s: &Sent, out: &mut Vec<Action>) {
         }
         if agent_tok.is_none() && target_tok.is_none() && target_claim.is_none() {
             continue;
+        }
+        // An infinitive or gerund whose doer the sentence does not give ("plans to meet any
+        // threat", "for modernizing them") claims no one's action.
+        if agent_tok.is_none() && !passive && claim.is_none() && (to_infinitive(s, v) || s.lower[v].ends_with("ing")) {
+            continue;
+        }
+        // Without a target, only an animate doer acts ("He fought back", "Tokyo protested");
+        // "prices fell", "the tax expired", "no such movement took place" are events, not acts.
+        if target_tok.is_none() && target_claim.is_none() {
+            if let Some(a) = agent_tok {
+                let h = s.np_head(s.antecedent(a));
+                if !animate(doc, s, h) {
+                    continue;
+                }
+            }
         }
 
         // Predicate: auxiliaries, negation and adverbs right before the verb, particles after.

@@ -12,15 +12,19 @@
 //!   a bonus for the previous sentence's subject when the pronoun opens its sentence, pronoun
 //!   chains, mention frequency;
 //! - constraints: a non-reflexive object pronoun does not corefer with its own clause's subject
-//!   (approximated without a parse: same sentence, no clause boundary between them); a
-//!   reflexive needs an antecedent in its own clause; a human common noun in between ("a
-//!   spokeswoman said she") blocks the link; pleonastic "it" ("it is unclear") is skipped;
+//!   (from the `parse` stage's tree when it ran, else approximated from tokens: same sentence,
+//!   no clause boundary between them); a reflexive needs an antecedent in its own clause; a
+//!   human common noun in between ("a spokeswoman said she") blocks the link; pleonastic "it"
+//!   ("it is unclear") is skipped;
 //! - cataphora only when unambiguous: a sentence-initial subordinate clause ("Before he left,
 //!   Trump said ...") with exactly one compatible person later in the sentence;
-//! - I/me/my/mine/myself inside a quotation → the person quoted next to it ("...," she said).
+//! - first person inside a quotation → the speaker next to it ("...," she said): I/me/my for a
+//!   person, we/us/our for an organisation or country; "you" never (the addressee).
 //!
-//! No parse is run: the stage must cost well under 5 % of NER time (the syntax models cost
-//! more than that). Resolved mentions are inserted into `Document::mentions` in text order with
+//! The stage reads [`Document::parses`] when the parse stage ran before it (its declared reads
+//! stay parse-free, so `--no-actions` runs it on tokens alone); it never parses by itself, which
+//! keeps it well under 5 % of NER time. Resolved mentions are inserted into `Document::mentions`
+//! in text order with
 //! label `PRON` or `NOM`, the actor's type and id, and the resolver's confidence as score; the
 //! actions and tone stages then treat them like named mentions.
 
@@ -589,6 +593,60 @@ struct Occ {
     subj: bool,
     poss: bool,
     pron: Option<Class>,
+    /// The occurrence's syntactic head word in its sentence's parse, when the parse stage ran.
+    head: Option<usize>,
+}
+
+/// The `parse` stage's trees, when it ran: subjects and binding come from them instead of the
+/// token approximations.
+struct Syn<'a> {
+    parses: &'a [crate::parse::Parse],
+}
+
+impl Syn<'_> {
+    fn get(&self, sent: usize) -> Option<&crate::parse::Parse> {
+        self.parses.get(sent).filter(|p| !p.is_empty())
+    }
+    /// The word of sentence `sent` that holds byte `b`.
+    fn word(&self, sent: usize, b: usize) -> Option<usize> {
+        let p = self.get(sent)?;
+        let i = p.words.partition_point(|w| w.1 <= b);
+        (i < p.words.len() && p.words[i].0 <= b).then_some(i)
+    }
+    /// The head word of the span [start, end): the word whose head lies outside it.
+    fn head(&self, sent: usize, start: usize, end: usize) -> Option<usize> {
+        let p = self.get(sent)?;
+        let lo = p.words.partition_point(|w| w.1 <= start);
+        let hi = p.words.partition_point(|w| w.0 < end);
+        (lo..hi).find(|&i| p.analysis[i].head.is_none_or(|h| h < lo || h >= hi))
+    }
+    fn dep(&self, sent: usize, i: usize) -> &str {
+        self.get(sent).and_then(|p| p.analysis.get(i)).map_or("", |a| a.deprel.as_str())
+    }
+    fn is_subject(&self, sent: usize, i: usize) -> bool {
+        matches!(self.dep(sent, i), "nsubj" | "nsubjpass" | "csubj")
+    }
+    /// The subject of the clause whose verb governs word `i` (through a preposition), the verb's
+    /// own or the one a conjoined verb shares.
+    fn clause_subject(&self, sent: usize, i: usize) -> Option<usize> {
+        let p = self.get(sent)?;
+        let mut v = p.analysis.get(i)?.head?;
+        if p.analysis[v].deprel == "prep" {
+            v = p.analysis[v].head?;
+        }
+        for _ in 0..p.len() {
+            if let Some(&c) =
+                p.children[v].iter().find(|&&c| matches!(p.analysis[c].deprel.as_str(), "nsubj" | "nsubjpass"))
+            {
+                return Some(c);
+            }
+            if p.analysis[v].deprel != "conj" {
+                return None;
+            }
+            v = p.analysis[v].head?;
+        }
+        None
+    }
 }
 
 #[derive(Default)]
@@ -660,6 +718,8 @@ pub fn resolve(doc: &mut Document) {
         return;
     }
     let tok_at = |byte: usize| toks.partition_point(|t| t.end <= byte).min(toks.len() - 1);
+    let syn = Syn { parses: &doc.parses };
+    let use_parse = !doc.parses.is_empty();
     let index: HashMap<String, usize> = doc.actors.iter().enumerate().map(|(i, a)| (a.actor_id.clone(), i)).collect();
     let mut actors: Vec<ActorInfo> = doc
         .actors
@@ -697,9 +757,16 @@ pub fn resolve(doc: &mut Document) {
             actor: ai,
             kind: m.kind,
             plural,
-            subj: !poss && clause_initial(&toks, tok, m.sentence_idx),
+            subj: !poss
+                && match syn.head(m.sentence_idx, m.span.start_byte, m.span.end_byte) {
+                    Some(h) if use_parse => {
+                        syn.is_subject(m.sentence_idx, h) || clause_initial(&toks, tok, m.sentence_idx)
+                    }
+                    _ => clause_initial(&toks, tok, m.sentence_idx),
+                },
             poss,
             pron: None,
+            head: syn.head(m.sentence_idx, m.span.start_byte, m.span.end_byte),
         });
     }
     let hidden = surname_occurrences(doc, &toks, &occs, &actors);
@@ -740,7 +807,12 @@ pub fn resolve(doc: &mut Document) {
             if word == "her" && is_possessive_her(&toks, ti) {
                 case = Case::Possessive;
             }
-            if let Some((ai, score)) = resolve_pronoun(&toks, ti, class, case, &occs, &named, &actors) {
+            let bound = if use_parse && case == Case::Object {
+                syn.word(t.sent, t.start).map(|w| syn.clause_subject(t.sent, w))
+            } else {
+                None
+            };
+            if let Some((ai, score)) = resolve_pronoun(&toks, ti, class, case, &occs, &named, &actors, bound) {
                 let a = &mut actors[ai];
                 if a.kind == EntityType::Per && a.gender == Gender::Unknown {
                     a.gender = match class {
@@ -763,6 +835,7 @@ pub fn resolve(doc: &mut Document) {
                         subj: case == Case::Subject || (case == Case::Object && word == "it"),
                         poss: case == Case::Possessive,
                         pron: Some(class),
+                        head: syn.word(t.sent, t.start),
                     },
                 );
                 out.extend(new_mention(doc, t.start, wend, t.sent, PRON, kind, score, &doc.actors[ai].actor_id));
@@ -799,6 +872,7 @@ pub fn resolve(doc: &mut Document) {
                                 subj: clause_initial(&toks, ti, t.sent),
                                 poss: false,
                                 pron: None,
+                                head: syn.head(t.sent, t.start, head.end),
                             },
                         );
                         out.extend(new_mention(
@@ -911,6 +985,7 @@ fn surname_occurrences(doc: &Document, toks: &[Tok], occs: &[Occ], actors: &[Act
             subj: !poss && clause_initial(toks, ti, t.sent),
             poss,
             pron: None,
+            head: None,
         });
     }
     out
@@ -940,10 +1015,11 @@ const SAYS: &[&str] = &[
     "admitted",
 ];
 
-/// First-person singular pronouns (I, me, my, mine, myself) inside a quotation go to the quote's
-/// speaker, when a person next to the quote says it: `"...," Sheinbaum said`, `"...," she said`
-/// (a resolved pronoun), `said Sheinbaum`, `Sheinbaum said: "..."`. "We"/"our" are left alone:
-/// they may be the speaker's government, party or company.
+/// First-person pronouns inside a quotation go to the quote's speaker next to it: `"...,"
+/// Sheinbaum said`, `"...," she said` (a resolved pronoun), `said Sheinbaum`, `Sheinbaum said:
+/// "..."`. Singular (I, me, my, mine, myself) for a person; plural (we, us, our, ours,
+/// ourselves) for an organisation, country or group (`"...," the ministry said`). A person's
+/// "we" is left alone (their government, party or family?), and so is "you" (the addressee).
 fn quoted_first_person(doc: &Document, toks: &[Tok], occs: &[Occ], actors: &[ActorInfo]) -> Vec<Mention> {
     let mut out = Vec::new();
     let is_quote = |t: &Tok| matches!(t.text, "\"" | "\u{201c}" | "\u{201d}");
@@ -965,15 +1041,16 @@ fn quoted_first_person(doc: &Document, toks: &[Tok], occs: &[Occ], actors: &[Act
             _ => {}
         }
     }
-    let person_at = |ti: usize| -> Option<usize> {
-        occs.iter().find(|o| o.tok_end == ti && actors[o.actor].kind == EntityType::Per).map(|o| o.actor)
-    };
+    // A speaker is a person, or a collective (organisation, country, group) that speaks as
+    // "we": `"We will appeal," the union said`.
+    let speaks =
+        |a: usize| matches!(actors[a].kind, EntityType::Per | EntityType::Org | EntityType::Gpe | EntityType::Norp);
+    let person_at =
+        |ti: usize| -> Option<usize> { occs.iter().find(|o| o.tok_end == ti && speaks(o.actor)).map(|o| o.actor) };
     // The occurrence that covers token `ti` (names span several tokens).
     let person_covering = |ti: usize| -> Option<(usize, usize)> {
         let t = toks.get(ti)?;
-        occs.iter()
-            .find(|o| o.start <= t.start && t.start < o.end && actors[o.actor].kind == EntityType::Per)
-            .map(|o| (o.actor, o.tok_end))
+        occs.iter().find(|o| o.start <= t.start && t.start < o.end && speaks(o.actor)).map(|o| (o.actor, o.tok_end))
     };
     for (o, c) in spans {
         if c <= o + 1 {
@@ -983,6 +1060,12 @@ fn quoted_first_person(doc: &Document, toks: &[Tok], occs: &[Occ], actors: &[Act
         // After: `," Sheinbaum said` / `," said Sheinbaum` / `," she said`.
         let mut j = c + 1;
         if toks.get(j).is_some_and(|t| t.lower == ",") {
+            j += 1;
+        }
+        // `," the ministry said`: the determiner is outside the name.
+        if toks.get(j).is_some_and(|t| t.lower == "the")
+            && !toks.get(j + 1).is_some_and(|t| SAYS.contains(&t.lower.as_str()))
+        {
             j += 1;
         }
         if let Some(t) = toks.get(j) {
@@ -1005,10 +1088,22 @@ fn quoted_first_person(doc: &Document, toks: &[Tok], occs: &[Occ], actors: &[Act
             }
         }
         let Some(ai) = speaker else { continue };
+        // A person's quote: I/me/my/mine/myself. A collective's quote: we/us/our/ours/ourselves
+        // (a person's "we" is their government, party or family: left alone). "you" is the
+        // addressee, never the speaker: left alone.
+        let person = actors[ai].kind == EntityType::Per;
         for t in toks.iter().take(c).skip(o + 1) {
-            if matches!(t.lower.as_str(), "i" | "me" | "my" | "mine" | "myself") && !t.in_name {
+            let first_person = if person {
+                matches!(t.lower.as_str(), "i" | "me" | "my" | "mine" | "myself")
+            } else {
+                matches!(t.lower.as_str(), "we" | "us" | "our" | "ours" | "ourselves")
+            };
+            if first_person && !t.in_name {
                 if t.lower == "i" && t.text != "I" {
                     continue; // a lowercase "i" is not the pronoun
+                }
+                if t.lower == "us" && t.text == "US" {
+                    continue; // the country
                 }
                 out.extend(new_mention(
                     doc,
@@ -1270,6 +1365,8 @@ fn resolve_pronoun(
     occs: &[Occ],
     named: &[Occ],
     actors: &[ActorInfo],
+    // From the parse, for an object pronoun: Some(the subject word of its clause, if any).
+    bound_subject: Option<Option<usize>>,
 ) -> Option<(usize, f64)> {
     let sent = toks[ti].sent;
     let start = toks[ti].start;
@@ -1289,6 +1386,9 @@ fn resolve_pronoun(
     // Occurrences are sorted by start: only the prefix before the pronoun is scanned.
     let preceding = &occs[..occs.partition_point(|o| o.start < start)];
     let mut seen_after: Vec<usize> = Vec::new(); // compatible actors met walking backwards
+                                                 // An actor ruled out by binding must not come back through the sole-candidate fallback
+                                                 // ("Tom Reyes praised him").
+    let mut bound_out = false;
     for o in preceding.iter().rev().filter(|o| o.end <= start) {
         if sent - o.sent.min(sent) > window {
             break;
@@ -1303,7 +1403,20 @@ fn resolve_pronoun(
             // Binding: "Trump praised him" — him is not Trump.
             // Any actor earlier in the pronoun's own clause is taken as its subject: the
             // subject test misses "Opposition leader Raila Odinga accused him".
-            Case::Object if same_clause && class != Class::Neut => continue,
+            Case::Object if class != Class::Neut => match bound_subject {
+                // With a parse: not the subject of the pronoun's own clause.
+                Some(subj) => {
+                    if (o.sent == sent && subj.is_some() && o.head == subj) || (same_clause && subj.is_none()) {
+                        bound_out = true;
+                        continue;
+                    }
+                }
+                None if same_clause => {
+                    bound_out = true;
+                    continue;
+                }
+                None => {}
+            },
             Case::Reflexive if !(o.sent == sent) => continue,
             _ => {}
         }
@@ -1350,6 +1463,9 @@ fn resolve_pronoun(
         }
     }
     if best.is_empty() {
+        if bound_out {
+            return None;
+        }
         return match class {
             Class::Masc | Class::Fem => cataphora_or_sole(toks, ti, class, case, occs, named, actors),
             _ => None,

@@ -258,3 +258,46 @@ fn first_person_in_a_quote_goes_to_its_speaker() {
         ]
     );
 }
+
+/// As `run`, with the parse stage's trees on the document (as in the pipeline).
+fn run_parsed(text: &str, ents: &[(&str, &str)]) -> Document {
+    use std::sync::OnceLock;
+    static P: OnceLock<actorlens::parse::ParseStage> = OnceLock::new();
+    let parser = P.get_or_init(|| {
+        actorlens::parse::ParseStage::load(&actorlens::plan::bundled_model_dir("syntax"))
+            .expect("models/syntax is committed")
+    });
+    let mut d = doc_with(text, ents);
+    ActorResolver::default().resolve(&mut d);
+    parser.run_doc(&mut d);
+    coref::resolve(&mut d);
+    d
+}
+
+#[test]
+fn a_collective_speakers_we_is_the_collective_and_you_is_never_the_speaker() {
+    let d = run_parsed(
+        "\u{201c}We will appeal the ruling and our lawyers are ready,\u{201d} the Acme Corporation said.",
+        &[("Acme Corporation", "ORG")],
+    );
+    assert_eq!(links(&d), vec![l("We", "PRON", "org:acme-corporation"), l("our", "PRON", "org:acme-corporation")]);
+    // A person's "we" (their government? their party?) and "you" (the addressee) stay unlinked;
+    // the person's "I" is linked.
+    let d = run_parsed("\u{201c}We told you that I would act,\u{201d} Carl Diaz said.", &[("Carl Diaz", "PERSON")]);
+    assert_eq!(links(&d), vec![l("I", "PRON", "per:carl-diaz")]);
+}
+
+#[test]
+fn binding_comes_from_the_parse_when_the_parse_stage_ran() {
+    // The subject of "praised" is Tom Reyes, so "him" is not Tom Reyes but Carl Diaz.
+    let d =
+        run_parsed("Carl Diaz said that Tom Reyes praised him.", &[("Carl Diaz", "PERSON"), ("Tom Reyes", "PERSON")]);
+    assert_eq!(links(&d), vec![l("him", "PRON", "per:carl-diaz")]);
+    // Object pronoun and the subject of its own clause never corefer.
+    let d = run_parsed("Tom Reyes praised him.", &[("Tom Reyes", "PERSON")]);
+    assert!(links(&d).is_empty(), "{:?}", links(&d));
+    // A name inside a relative clause is not the subject of the main clause: with the parse,
+    // "him" can be Carl Diaz.
+    let d = run_parsed("The minister who hired Carl Diaz later fired him.", &[("Carl Diaz", "PERSON")]);
+    assert_eq!(links(&d), vec![l("him", "PRON", "per:carl-diaz")]);
+}
