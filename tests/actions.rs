@@ -316,10 +316,21 @@ fn states_copulas_and_discourse_markers_are_not_actions() {
         "Thank you.",
         "Close cooperation would continue.",
         "The minister is a lawyer.",
+        // Events without a doer or a target: no one acted.
+        "Prices fell sharply in March.",
+        "The excess profits tax expired.",
+        "No such movement of troops took place.",
+        // An infinitive whose doer the sentence does not give.
+        "It is a plan to destroy any adversary.",
     ] {
         let d = actions(text, &[]);
         assert!(d.actions.is_empty(), "{text}: {:#?}", d.actions);
     }
+    // An animate doer acts without a target.
+    let d = actions("Tokyo protested.", &[("Tokyo", "GPE")]);
+    assert_eq!(find(&d, "protest").agent_actor_id.as_deref(), Some("gpe:tokyo"));
+    let d = actions("The striking workers marched.", &[]);
+    assert_eq!(txt(&find(&d, "march").agent_text), "The striking workers");
     // ... but the action inside an aspectual verb's complement is kept.
     let d = actions("The rebels continued to shell the city.", &[]);
     assert_eq!(txt(&find(&d, "shell").agent_text), "The rebels");
