@@ -911,6 +911,52 @@ fn claim_of(s: &Sent, v: usize) -> Option<usize> {
     None
 }
 
+/// The run of quoted words around word `k`, without edge punctuation.
+fn quote_run(s: &Sent, k: usize) -> (usize, usize) {
+    let (mut lo, mut hi) = (k, k);
+    while lo > 0 && s.p.quoted[lo - 1] {
+        lo -= 1;
+    }
+    while hi + 1 < s.n() && s.p.quoted[hi + 1] {
+        hi += 1;
+    }
+    while hi > lo && s.upos(hi) == Upos::Punct {
+        hi -= 1;
+    }
+    while lo < hi && s.upos(lo) == Upos::Punct {
+        lo += 1;
+    }
+    (lo, hi)
+}
+
+/// A quotation next to an unquoted speech verb, whatever the parser made of it:
+/// `"…," she added` (the quote ends at most a short subject before the verb) or
+/// `Powell wrote: "…"` (it starts right after). Returns a quoted word of it.
+fn adjacent_quote(s: &Sent, v: usize) -> Option<usize> {
+    if s.p.quoted[v] {
+        return None;
+    }
+    // Before: only the speaker phrase and punctuation between the quote and the verb.
+    let mut j = v;
+    let mut gap = 0;
+    while j > 0 {
+        j -= 1;
+        if s.p.quoted[j] {
+            return (s.upos(j) != Upos::Punct || j > 0).then_some(j);
+        }
+        gap += 1;
+        if gap > 5 || matches!(s.upos(j), Upos::Verb) {
+            break;
+        }
+    }
+    // After: `wrote: "…"`.
+    let mut k = v + 1;
+    while k < s.n() && s.upos(k) == Upos::Punct && !s.p.quoted[k] {
+        k += 1;
+    }
+    (k < s.n() && s.p.quoted[k]).then_some(k)
+}
+
 /// Is `k` inside `v`'s own clause (reached from `v` without crossing a conjoined verb or a
 /// clausal dependent)?
 fn governed_by(s: &Sent, k: usize, v: usize) -> bool {
@@ -1108,11 +1154,56 @@ fn actor_of(doc: &Document, s: &Sent, head: usize, span: (usize, usize)) -> Opti
 /// Can the head word `h` act: an actor, a personal pronoun, a name, a group or a people noun?
 fn animate(doc: &Document, s: &Sent, h: usize) -> bool {
     const PEOPLE: &[&str] = &[
-        "people", "police", "troops", "children", "men", "women", "parents", "citizens", "americans", "staff",
-        "crowd", "crowds", "public", "family", "families", "military", "army", "navy", "government", "company",
-        "firm", "union", "council", "committee", "board", "court", "jury", "mayor", "president", "minister",
-        "governor", "senator", "judge", "officer", "leader", "man", "woman", "child", "boy", "girl", "nation",
-        "country", "state", "city", "group", "gang", "cartel", "rebels", "militants", "administration",
+        "people",
+        "police",
+        "troops",
+        "children",
+        "men",
+        "women",
+        "parents",
+        "citizens",
+        "americans",
+        "staff",
+        "crowd",
+        "crowds",
+        "public",
+        "family",
+        "families",
+        "military",
+        "army",
+        "navy",
+        "government",
+        "company",
+        "firm",
+        "union",
+        "council",
+        "committee",
+        "board",
+        "court",
+        "jury",
+        "mayor",
+        "president",
+        "minister",
+        "governor",
+        "senator",
+        "judge",
+        "officer",
+        "leader",
+        "man",
+        "woman",
+        "child",
+        "boy",
+        "girl",
+        "nation",
+        "country",
+        "state",
+        "city",
+        "group",
+        "gang",
+        "cartel",
+        "rebels",
+        "militants",
+        "administration",
     ];
     if actor_of(doc, s, h, s.phrase(h)).is_some() || s.upos(h) == Upos::Propn {
         return true;
@@ -1123,7 +1214,8 @@ fn animate(doc: &Document, s: &Sent, h: usize) -> bool {
     }
     GROUP_HEADS.contains(&w)
         || PEOPLE.contains(&w)
-        || (w.len() > 4 && ["ers", "ors", "ists", "ians", "ants", "ents", "als", "ees", "eers"].iter().any(|x| w.ends_with(x)))
+        || (w.len() > 4
+            && ["ers", "ors", "ists", "ians", "ants", "ents", "als", "ees", "eers"].iter().any(|x| w.ends_with(x)))
 }
 
 /// An argument: head word, phrase span, actor.
@@ -1243,7 +1335,7 @@ fn sentence(doc: &Document, si: usize, s: &Sent, out: &mut Vec<Action>) {
         {
             continue;
         }
-        let claim = if is_reporting(&base) { claim_of(s, v) } else { None };
+        let claim = if is_reporting(&base) { claim_of(s, v).or_else(|| adjacent_quote(s, v)) } else { None };
         let has_xcomp = s.child(v, &["xcomp"]).is_some_and(|x| s.upos(x) == Upos::Verb);
         let has_obj = s.child(v, &["dobj", "dative", "nsubjpass", "ccomp"]).is_some();
         let prep_verb = s.kids(v).iter().any(|&c| {
@@ -1370,7 +1462,8 @@ fn sentence(doc: &Document, si: usize, s: &Sent, out: &mut Vec<Action>) {
         if let Some(o) = addressee {
             target_tok = Some(o);
         } else if let Some(c) = claim {
-            target_claim = Some(s.clause(c));
+            // A quotation is the claim as quoted; a reported clause is its subtree.
+            target_claim = Some(if s.p.quoted[c] && !s.p.quoted[v] { quote_run(s, c) } else { s.clause(c) });
         } else if let Some(x) = commit_xcomp {
             let (mut lo, hi) = s.clause(x);
             lo = lo.min(x);
@@ -1556,7 +1649,7 @@ fn sentence(doc: &Document, si: usize, s: &Sent, out: &mut Vec<Action>) {
         }
         // Conjoined verbs share the negation and modals of their head when they have none:
         // "did not sign or ratify".
-        if dep == "conj" && s.child(v, &["aux", "auxpass", "neg"]).is_none() {
+        if dep == "conj" && s.child(v, &["aux", "auxpass", "neg", "nsubj", "nsubjpass"]).is_none() {
             if let Some(h) = s.head(v) {
                 for &c in s.kids(h) {
                     if c < h {
@@ -1594,6 +1687,16 @@ fn sentence(doc: &Document, si: usize, s: &Sent, out: &mut Vec<Action>) {
             }
             // Everything inside a claim is attributed to its speaker: climb to the root.
             h = up;
+        }
+        // A quoted verb takes the speaker of its quotation, however the parser attached it.
+        if source.is_none() && s.p.quoted[v] {
+            let (qlo, qhi) = quote_run(s, v);
+            let speaker =
+                (0..n).filter(|&r| !s.p.quoted[r] && is_reporting(&s.lemma(r)) && s.upos(r) == Upos::Verb).find(|&r| {
+                    adjacent_quote(s, r).is_some_and(|q| quote_run(s, q) == (qlo, qhi))
+                        || claim_of(s, r).is_some_and(|c| (qlo..=qhi).contains(&c))
+                });
+            source = speaker.and_then(|r| s.child(r, &["nsubj"])).map(|x| arg(doc, s, x));
         }
         let source = source.or_else(|| inh.committed_by.map(|x| arg(doc, s, x))).or_else(|| according.clone());
 

@@ -167,6 +167,12 @@ fn speech_acts_are_rows_with_the_claim_as_target_and_the_speaker_as_source() {
     let w = find(&d, "write");
     assert_eq!(w.agent_actor_id.as_deref(), Some("per:ana-bell"));
     assert!(txt(&w.target_text).contains("The border will stay open"), "{w:?}");
+    // The whole quotation, whatever the parser hung where, and no reporting clause inside it.
+    let d =
+        actions("\u{201c}We closed the plant, and we will reopen it,\u{201d} Carl Diaz said.", &[("Carl Diaz", "PER")]);
+    let say = find(&d, "say");
+    assert_eq!(txt(&say.target_text), "We closed the plant, and we will reopen it");
+    assert_eq!(find(&d, "reopen").source_actor_id.as_deref(), Some("per:carl-diaz"));
 }
 
 #[test]
