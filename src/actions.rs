@@ -1417,7 +1417,7 @@ fn sentence(doc: &Document, si: usize, s: &Sent, out: &mut Vec<Action>) {
                     .filter(|&o| !s.word(o).ends_with("ing"))
             })
         };
-        let agent_tok: Option<usize> = if passive {
+        let mut agent_tok: Option<usize> = if passive {
             by_agent(v).or_else(|| {
                 // "was kidnapped, tortured, and enslaved by ISIS": the by-phrase of the last
                 // conjunct serves them all.
@@ -1458,7 +1458,25 @@ fn sentence(doc: &Document, si: usize, s: &Sent, out: &mut Vec<Action>) {
             .flatten();
         // A speech verb with an addressee ("told lawmakers that …", "asked Judge Parsons to …"):
         // the addressee is the target; the claim still sources what is inside it.
-        let addressee = claim.and_then(|_| s.child(v, &["dobj", "dative"]));
+        let addressee = claim
+            .filter(|_| {
+                matches!(
+                    base.as_str(),
+                    "tell"
+                        | "ask"
+                        | "warn"
+                        | "assure"
+                        | "remind"
+                        | "inform"
+                        | "urge"
+                        | "notify"
+                        | "advise"
+                        | "brief"
+                        | "promise"
+                        | "caution"
+                )
+            })
+            .and_then(|_| s.child(v, &["dobj", "dative"]));
         if let Some(o) = addressee {
             target_tok = Some(o);
         } else if let Some(c) = claim {
@@ -1471,7 +1489,15 @@ fn sentence(doc: &Document, si: usize, s: &Sent, out: &mut Vec<Action>) {
         } else if passive {
             target_tok = passive_subj.or(inh.subject).or_else(|| if acl_passive { s.head(v) } else { None });
         } else {
-            target_tok = s.child(v, &["dobj", "dative"]);
+            // A dative "to" phrase ("gave the report to Congress") stands for its object.
+            // The first object after the verb ("awarded Lind a medal" → Lind).
+            target_tok = s.child(v, &["dobj", "dative"]).and_then(|d| {
+                if s.upos(d) == Upos::Adp {
+                    s.child(d, &["pobj"]).or(s.child(v, &["dobj"]))
+                } else {
+                    Some(d)
+                }
+            });
             if target_tok.is_none() && dep == "relcl" && own_subj.is_some() {
                 // "the groups his administration designated": the modified noun is the object.
                 if s.child(v, &["prep", "xcomp", "oprd", "ccomp"]).is_none()
@@ -1606,6 +1632,26 @@ fn sentence(doc: &Document, si: usize, s: &Sent, out: &mut Vec<Action>) {
             {
                 target_claim = Some(s.clause(c));
             }
+        }
+        // A bare number ("(1) establish a committee") or a date is no argument: list markers and
+        // "began August 2" are parse artefacts.
+        let is_date = |t: usize| {
+            let (b0, b1) = s.p.words[t];
+            doc.mentions.iter().any(|m| {
+                matches!(m.kind, crate::document::EntityType::Date | crate::document::EntityType::Time)
+                    && m.span.start_byte <= b0
+                    && b1 <= m.span.end_byte
+            })
+        };
+        if agent_tok.is_some_and(|a| s.upos(a) == Upos::Num && s.kids(a).is_empty()) {
+            agent_tok = None;
+        }
+        if target_tok.is_some_and(|t| is_date(s.np_head(t))) {
+            target_tok = None;
+        }
+        // Pro-verb "do" ("as they do") claims nothing without an object.
+        if base == "do" && target_tok.is_none() && target_claim.is_none() {
+            continue;
         }
         if agent_tok.is_none() && target_tok.is_none() && target_claim.is_none() {
             continue;

@@ -215,6 +215,11 @@ fn arguments_are_whole_phrases_without_time_modifiers_or_determiner_cuts() {
     let a = find(&d, "double");
     assert_eq!(txt(&a.agent_text), "The ministry");
     assert!(txt(&a.target_text).starts_with("its reward"), "{a:?}");
+    // The first object after the verb; a dative "to" phrase stands for its object.
+    let d = actions("The king awarded Carl Diaz a medal.", &[("Carl Diaz", "PER")]);
+    assert_eq!(find(&d, "award").target_actor_id.as_deref(), Some("per:carl-diaz"));
+    let d = actions("The president gave his report to Congress.", &[("Congress", "ORG")]);
+    assert!(!txt(&find(&d, "give").target_text).starts_with("to "), "{:#?}", d.actions);
     let d = actions("Carl Diaz secretly signed a groundbreaking directive.", &[("Carl Diaz", "PER")]);
     assert_eq!(txt(&find(&d, "sign").target_text), "a groundbreaking directive");
     // Head-based link: the group noun's named modifier is the actor, a possessor is not.
