@@ -46,6 +46,13 @@ enum Cmd {
         max_sent_len: usize,
         #[arg(long, default_value_t = 20261126)]
         seed: u64,
+        /// More gold-UPOS CoNLL-U files for the tagger (e.g. UD English EWT train).
+        #[arg(long)]
+        tagger_extra: Vec<PathBuf>,
+        /// Train only the tagger and put it into the model folder --base (keeping its lemmatizer
+        /// and parser), written to --out.
+        #[arg(long)]
+        only_tagger_into: Option<PathBuf>,
     },
     /// Re-save a model folder without small weights (to shrink the files).
     Prune {
@@ -122,6 +129,8 @@ fn run(cli: Cli) -> Result<(), String> {
             max_parse_sents,
             max_sent_len,
             seed,
+            tagger_extra,
+            only_tagger_into,
         } => {
             let t0 = Instant::now();
             let mut log = |s: String| eprintln!("[syntax {:>5.0}s] {s}", t0.elapsed().as_secs_f64());
@@ -135,9 +144,21 @@ fn run(cli: Cli) -> Result<(), String> {
             if tagger_sotu {
                 tag_data.extend(sotu.iter().map(|s| (s.words.clone(), upos_of(s))));
             }
+            for extra in &tagger_extra {
+                let v = conllu::read(extra)?;
+                log(format!("tagger: + {} sentences from {}", v.len(), extra.display()));
+                tag_data.extend(v.iter().map(|s| (s.words.clone(), upos_of(s))));
+            }
             log(format!("tagger: {} sentences", tag_data.len()));
             let tagger = Tagger::train(&tag_data, tag_epochs, seed, &mut log);
             log(format!("tagger: {} features", tagger.n_features()));
+            if let Some(base) = only_tagger_into {
+                let mut syn = Syntax::load(&base).map_err(|e| e.to_string())?;
+                syn.tagger = tagger;
+                syn.save(&out).map_err(|e| e.to_string())?;
+                report_sizes(&syn, &out);
+                return Ok(());
+            }
 
             // lemmatizer: spaCy lemmas of SOTU train + Brown train
             let lemmatizer = Lemmatizer::train(sotu.iter().chain(silver.iter()).flat_map(|s| {
