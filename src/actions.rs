@@ -81,7 +81,6 @@ const REPORTING: &[&str] = &[
     "estimate",
     "charge",
     "complain",
-    "concede",
     "demand",
     "urge",
     "propose",
@@ -690,11 +689,9 @@ impl<'a> Sent<'a> {
         }
     }
 
-    /// Token range of the argument phrase headed by `i`: its subtree without clausal modifiers,
-    /// appositions, temporal modifiers and edge punctuation.
-    fn phrase(&self, i: usize) -> (usize, usize) {
-        let mut lo = i;
-        let mut hi = i;
+    /// First and last word of the subtree of `i`, descending only into children that `keep`.
+    fn subtree(&self, i: usize, keep: impl Fn(usize) -> bool) -> (usize, usize) {
+        let (mut lo, mut hi) = (i, i);
         let mut stack = vec![i];
         let mut seen = 0;
         while let Some(n) = stack.pop() {
@@ -704,15 +701,18 @@ impl<'a> Sent<'a> {
             }
             lo = lo.min(n);
             hi = hi.max(n);
-            for &c in self.kids(n) {
-                let d = self.dep(c);
-                let skip = matches!(d, "relcl" | "acl" | "advcl" | "appos" | "punct" | "mark" | "parataxis")
-                    || self.temporal(c);
-                if !skip {
-                    stack.push(c);
-                }
-            }
+            stack.extend(self.kids(n).iter().copied().filter(|&c| keep(c)));
         }
+        (lo, hi)
+    }
+
+    /// Token range of the argument phrase headed by `i`: its subtree without clausal modifiers,
+    /// appositions, temporal modifiers and edge punctuation.
+    fn phrase(&self, i: usize) -> (usize, usize) {
+        let (mut lo, mut hi) = self.subtree(i, |c| {
+            !matches!(self.dep(c), "relcl" | "acl" | "advcl" | "appos" | "punct" | "mark" | "parataxis")
+                && !self.temporal(c)
+        });
         // A phrase is contiguous text: stop at a relative clause or apposition that sits inside.
         let cut = (i + 1..=hi).find(|&k| {
             matches!(self.dep(k), "relcl" | "appos" | "acl") && self.head(k).is_some_and(|h| h <= i || h == i)
@@ -737,19 +737,7 @@ impl<'a> Sent<'a> {
     /// The span of a clause (a claim): the subtree of `i` without its complementizer and edge
     /// punctuation.
     fn clause(&self, i: usize) -> (usize, usize) {
-        let mut lo = i;
-        let mut hi = i;
-        let mut stack = vec![i];
-        let mut seen = 0;
-        while let Some(n) = stack.pop() {
-            seen += 1;
-            if seen > self.n() {
-                break;
-            }
-            lo = lo.min(n);
-            hi = hi.max(n);
-            stack.extend(self.kids(n).iter().copied());
-        }
+        let (mut lo, mut hi) = self.subtree(i, |_| true);
         while lo < i && (self.upos(lo) == Upos::Punct || (self.dep(lo) == "mark" && self.lower[lo] == "that")) {
             lo += 1;
         }
@@ -1257,21 +1245,9 @@ fn args(doc: &Document, s: &Sent, i: usize) -> Vec<Arg> {
         .iter()
         .map(|&h| {
             // The conjunct alone: its own subtree without further conjuncts.
-            let mut lo = h;
-            let mut hi = h;
-            let mut st = vec![h];
-            while let Some(n) = st.pop() {
-                lo = lo.min(n);
-                hi = hi.max(n);
-                for &c in s.kids(n) {
-                    if !matches!(s.dep(c), "conj" | "cc" | "punct" | "relcl" | "acl" | "appos" | "preconj")
-                        && !s.temporal(c)
-                    {
-                        st.push(c);
-                    }
-                }
-            }
-            let span = (lo, hi);
+            let span = s.subtree(h, |c| {
+                !matches!(s.dep(c), "conj" | "cc" | "punct" | "relcl" | "acl" | "appos" | "preconj") && !s.temporal(c)
+            });
             Arg { span, text: s.span_text(span).to_string(), actor: actor_of(doc, s, h, span) }
         })
         .collect();
