@@ -157,4 +157,5 @@ clean:
 
 include training/Makefile.inc
 include training/syntax/Makefile.inc
+include training/stance/Makefile.inc
 include scripts/actions-eval.mk

@@ -4,7 +4,7 @@
 use crate::ingest::{Format, IngestOptions};
 use crate::model::heads::Decoding;
 use crate::model::Engine;
-use crate::plan::{DeviceChoice, Plan, Request};
+use crate::plan::{DeviceChoice, Plan, Request, StanceChoice};
 use crate::shard::Shard;
 use crate::sink::{Layout, OutputFormat};
 use clap::builder::PossibleValue;
@@ -33,8 +33,18 @@ pub struct Cli {
 pub enum Command {
     /// Extract sentences and entity mentions from a corpus into --out.
     Extract(ExtractArgs),
+    /// Score given (sentence, target span) pairs with the stance head (NewsMTSC JSON Lines in,
+    /// one JSON line per target out): evaluation and parity checks of the stance model.
+    ScoreTargets(ScoreTargetsArgs),
     /// Write a self-contained HTML report (actors, network, tone over time, documents, errors) of a finished --out folder.
     Report(ReportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StanceEngineArg {
+    Auto,
+    Model,
+    Vader,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -107,9 +117,16 @@ pub struct ExtractArgs {
     pub sentiment_model: Option<PathBuf>,
 
     /// Zero-shot NLI model folder (e.g. bart-large-mnli) for the article's stance toward each
-    /// actor, instead of the default (sentiment of the clauses where the actor is the target).
+    /// actor, instead of the stance head or VADER.
     #[arg(long, value_name = "PATH")]
     pub stance_model: Option<PathBuf>,
+
+    /// Per-actor and per-mention stance: `model` = the NER folder's stance head (trained on
+    /// NewsMTSC, run in the NER pass; fills mentions.stance/p_* too); `vader` = VADER over the
+    /// clauses where the actor is the target (mentions.stance empty); `auto` = model when the
+    /// folder has the head and ONNX Runtime loads, else vader.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub stance_engine: StanceEngineArg,
 
     /// NER inference engine. `auto` runs the model folder's recorded default (for the bundled
     /// model: onnx-int8 if its agreement with torch was measured >= 0.99, see models/default-ner/
@@ -200,6 +217,11 @@ impl ExtractArgs {
             no_actions: self.no_actions,
             sentiment_model: self.sentiment_model.clone(),
             stance_model: self.stance_model.clone(),
+            stance_engine: match self.stance_engine {
+                StanceEngineArg::Auto => StanceChoice::Auto,
+                StanceEngineArg::Model => StanceChoice::Model,
+                StanceEngineArg::Vader => StanceChoice::Vader,
+            },
             engine: self.engine,
             decoding: self.ner_decoding,
             device: match self.device {
@@ -268,6 +290,59 @@ value_enum!(Format, [
     Format::Jsonl => "jsonl": "one JSON object per line",
     Format::Csv => "csv": "a header row, one record per row",
 ]);
+
+#[derive(Debug, Args)]
+pub struct ScoreTargetsArgs {
+    /// JSON Lines with `sentence_normalized` (or `text`) and `targets: [{"from", "to"}]` (char
+    /// offsets); `-` or nothing = stdin.
+    #[arg(value_name = "INPUT")]
+    pub input: Option<PathBuf>,
+    /// Where to write the result lines (default: stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// NER model folder with the stance head (default: the bundled models/default-ner).
+    #[arg(long, value_name = "PATH")]
+    pub ner_model: Option<PathBuf>,
+    /// Encoder engine (as for `extract`).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub engine: Engine,
+    /// Inference workers.
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// `model` (the stance head) or `vader` (VADER over the target's clause, for comparison).
+    #[arg(long, value_enum, default_value = "model")]
+    pub stance_engine: StanceEngineArg,
+}
+
+impl ScoreTargetsArgs {
+    /// Load the stage and score the input.
+    pub fn run(&self) -> crate::Result<(usize, usize)> {
+        let input: Box<dyn std::io::BufRead> = match &self.input {
+            Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufReader::new(
+                std::fs::File::open(p).map_err(crate::error::io(format!("reading {}", p.display())))?,
+            )),
+            _ => Box::new(std::io::stdin().lock()),
+        };
+        let out: Box<dyn std::io::Write> = match &self.out {
+            Some(p) => Box::new(std::io::BufWriter::new(
+                std::fs::File::create(p).map_err(crate::error::io(format!("creating {}", p.display())))?,
+            )),
+            None => Box::new(std::io::stdout().lock()),
+        };
+        if self.stance_engine == StanceEngineArg::Vader {
+            return crate::targets::run(crate::targets::Scorer::Vader, input, out);
+        }
+        let dir = self.ner_model.clone().unwrap_or_else(crate::plan::default_model_dir);
+        let threads =
+            self.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        crate::pipeline::set_threads(threads);
+        let ner = crate::ner::NerStage::load(
+            &dir,
+            crate::ner::NerOptions { engine: self.engine, threads, stance: true, ..Default::default() },
+        )?;
+        crate::targets::run(crate::targets::Scorer::Model(&ner), input, out)
+    }
+}
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {

@@ -1148,6 +1148,7 @@ fn new_mention(
         kind,
         score: ((score * 10000.0).round() / 10000.0) as f32,
         actor_id: Some(actor_id.to_string()),
+        stance: Default::default(),
     })
 }
 

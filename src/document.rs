@@ -61,6 +61,52 @@ pub struct Mention {
     pub score: f32,
     /// The actor this mention refers to (set by the `actors` stage for PER/ORG/GPE/LOC/NORP).
     pub actor_id: Option<String>,
+    /// The article's stance toward this mention (the `tone` stage, stance model only).
+    #[serde(flatten)]
+    pub stance: MentionStance,
+}
+
+/// Per-mention stance from the stance head: label and the three probabilities (4 decimals).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct MentionStance {
+    pub stance: Option<StanceLabel>,
+    pub p_negative: Option<f32>,
+    pub p_neutral: Option<f32>,
+    pub p_positive: Option<f32>,
+}
+
+impl MentionStance {
+    /// From [negative, neutral, positive] probabilities: the most probable label (ties → neutral).
+    pub fn from_probs(p: [f32; 3]) -> Self {
+        let r = |x: f32| (x * 1e4).round() / 1e4;
+        let stance = if p[0] > p[1] && p[0] > p[2] {
+            StanceLabel::Against
+        } else if p[2] > p[1] && p[2] > p[0] {
+            StanceLabel::Favour
+        } else {
+            StanceLabel::Neutral
+        };
+        MentionStance {
+            stance: Some(stance),
+            p_negative: Some(r(p[0])),
+            p_neutral: Some(r(p[1])),
+            p_positive: Some(r(p[2])),
+        }
+    }
+
+    pub fn probs(&self) -> Option<[f32; 3]> {
+        Some([self.p_negative?, self.p_neutral?, self.p_positive?])
+    }
+}
+
+/// A span the NER stage scored with the stance head while the encoder's states were at hand
+/// (its own actor-type entities and third-person pronouns); `tone` attaches them to mentions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TargetStance {
+    pub start_byte: usize,
+    pub end_byte: usize,
+    /// [negative, neutral, positive].
+    pub probs: [f32; 3],
 }
 
 /// The coarse entity types users filter on (`mentions.type`).
@@ -321,6 +367,9 @@ pub struct Document {
     /// Number of model windows used by NER (1 per sentence unless a sentence exceeded the limit).
     pub n_windows: usize,
     pub mentions: Vec<Mention>,
+    /// Stance-head scores by span (see [`TargetStance`]), sorted by span.
+    #[serde(skip)]
+    pub target_stances: Vec<TargetStance>,
     pub actors: Vec<Actor>,
     pub sentence_tone: Vec<SentenceTone>,
     pub tone: Option<DocumentTone>,
@@ -366,6 +415,7 @@ impl Document {
             tokens: Vec::new(),
             n_windows: 0,
             mentions: Vec::new(),
+            target_stances: Vec::new(),
             actors: Vec::new(),
             sentence_tone: Vec::new(),
             tone: None,
@@ -457,6 +507,8 @@ impl Document {
                 a.stance_evidence.clear();
             }),
             Stances => self.stances.clear(),
+            TargetStances => self.target_stances.clear(),
+            MentionStances => self.mentions.iter_mut().for_each(|m| m.stance = Default::default()),
             Coref => crate::coref::clear(self),
         }
     }

@@ -29,6 +29,7 @@ pub mod shard;
 pub mod sink;
 pub mod stage;
 pub mod syntax;
+pub mod targets;
 pub mod tone;
 
 pub use document::Document;

@@ -59,6 +59,16 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::ScoreTargets(args) => match args.run() {
+            Ok((lines, targets)) => {
+                eprintln!("actorlens: {lines} lines, {targets} targets scored");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("actorlens: error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Report(args) => match actorlens::report::run(&args.plan()) {
             Ok(r) => {
                 if !args.quiet {

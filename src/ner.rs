@@ -8,11 +8,11 @@
 //! decoding; both are switched on by the folder's `config.json` (`"actorlens"` key), so plain
 //! Hugging Face models run unchanged (zero token types, argmax).
 
-use crate::document::{Document, EntityType, Mention};
+use crate::document::{Document, EntityType, Mention, TargetStance};
 use crate::error::Result;
 use crate::model::encoder::{self, guarded, Encoder, Engine, Outputs};
 use crate::model::folder::{invalid, ModelFolder};
-use crate::model::heads::{Decoding, TokenTagger};
+use crate::model::heads::{Decoding, SpanEncoderHead, TokenTagger};
 use crate::model::window::{build_window, encode_sentence, plan_windows, Batch, TokenTypes, Window, Word};
 use crate::stage::{Field, Stage};
 use rayon::prelude::*;
@@ -33,6 +33,9 @@ pub struct NerOptions {
     pub threads: usize,
     /// Override the model's own decoding (`config.json` → actorlens.decoding).
     pub decoding: Option<Decoding>,
+    /// Run the folder's `stance` head (a span encoder over an intermediate layer) in the same
+    /// pass and write `Document::target_stances`.
+    pub stance: bool,
 }
 
 impl Default for NerOptions {
@@ -44,6 +47,7 @@ impl Default for NerOptions {
             engine: Engine::Auto,
             threads: 1,
             decoding: None,
+            stance: false,
         }
     }
 }
@@ -77,7 +81,41 @@ pub struct SentenceStates {
     pub words: Vec<Word>,
     pub word_rows: BTreeMap<String, Vec<Vec<f32>>>,
     pub cls_rows: BTreeMap<String, Vec<f32>>,
+    /// The sentence's windows with every position's rows, for the outputs asked for in full.
+    pub windows: Vec<WindowStates>,
 }
+
+/// One window of a sentence with all its positions ([CLS], pieces, [SEP]) for some outputs.
+pub struct WindowStates {
+    pub first_word: usize,
+    /// Position of each word's first piece (words `first_word..first_word + heads.len()`).
+    pub heads: Vec<usize>,
+    /// Positions in the window.
+    pub len: usize,
+    /// Per output: `len × dim` values, row-major.
+    pub rows: BTreeMap<String, (usize, Vec<f32>)>,
+}
+
+/// Pronouns scored by the stance head so that `coref` links can carry a stance (coref only links
+/// third-person pronouns outside quotations; first person inside quotes gets none).
+const STANCE_PRONOUNS: &[&str] = &[
+    "he",
+    "him",
+    "his",
+    "himself",
+    "she",
+    "her",
+    "hers",
+    "herself",
+    "it",
+    "its",
+    "itself",
+    "they",
+    "them",
+    "their",
+    "theirs",
+    "themselves",
+];
 
 /// A transformer token classifier on any engine of the table, with the NER head.
 pub struct NerStage {
@@ -91,6 +129,7 @@ pub struct NerStage {
     /// Max word pieces per window, without the two special tokens.
     max_pieces: usize,
     batch_size: usize,
+    stance: Option<SpanEncoderHead>,
 }
 
 impl NerStage {
@@ -118,6 +157,27 @@ impl NerStage {
         };
         let tagger = TokenTagger::new(&folder, opts.decoding)?;
         folder.tokenizer()?;
+        let stance = if opts.stance {
+            let spec = folder
+                .keys
+                .heads
+                .get("stance")
+                .filter(|h| h.kind.as_deref() == Some("span_encoder"))
+                .ok_or_else(|| invalid(&dir, "config.json declares no `stance` span_encoder head"))?;
+            if !encoder.outputs().iter().any(|o| *o == spec.input) {
+                return Err(invalid(
+                    &dir,
+                    format!(
+                        "the {} engine cannot give `{}`, which the stance head reads",
+                        encoder.engine().as_str(),
+                        spec.input
+                    ),
+                ));
+            }
+            Some(SpanEncoderHead::load(&folder, "stance", spec, opts.threads)?)
+        } else {
+            None
+        };
         let cls_id = folder
             .special_id(&["[CLS]", "<s>", "<cls>"])
             .ok_or_else(|| invalid(&dir, "tokenizer has no [CLS]/<s> token"))?;
@@ -138,6 +198,7 @@ impl NerStage {
             cls_id,
             sep_id,
             max_pieces: max_len - 2,
+            stance,
         })
     }
 
@@ -178,6 +239,23 @@ impl NerStage {
 
     /// [`NerStage::forward`] over the given (document, sentence) pairs only.
     pub fn forward_jobs(&self, docs: &mut [Document], jobs: &[(usize, usize)], wants: &[&str]) -> Vec<SentenceStates> {
+        self.forward_full(docs, jobs, wants, &[])
+    }
+
+    /// The stance head, when it runs in this stage.
+    pub fn stance_head(&self) -> Option<&SpanEncoderHead> {
+        self.stance.as_ref()
+    }
+
+    /// [`NerStage::forward_jobs`], also keeping every position of every window for the outputs
+    /// in `full` (each must be in `wants`) in [`SentenceStates::windows`].
+    pub fn forward_full(
+        &self,
+        docs: &mut [Document],
+        jobs: &[(usize, usize)],
+        wants: &[&str],
+        full: &[&str],
+    ) -> Vec<SentenceStates> {
         let available = self.encoder.outputs();
         if let Some(missing) = wants.iter().find(|w| !available.iter().any(|a| a == *w)) {
             for d in docs.iter_mut() {
@@ -222,6 +300,7 @@ impl NerStage {
 
         // 3. Inference; per window, per output: [CLS row, one row per word].
         let mut results: Vec<Option<Vec<Vec<Vec<f32>>>>> = (0..windows.len()).map(|_| None).collect();
+        let mut whole: Vec<BTreeMap<String, (usize, Vec<f32>)>> = (0..windows.len()).map(|_| BTreeMap::new()).collect();
         let batches: Vec<&[usize]> = order.chunks(self.batch_size).collect();
         let outcomes = self.encoder.run_all(&windows, &batches, self.pad_id, wants);
         for (batch, outcome) in batches.iter().zip(outcomes) {
@@ -229,6 +308,7 @@ impl NerStage {
                 Ok(out) => {
                     for (row, &i) in batch.iter().enumerate() {
                         results[i] = Some(gather(&out, wants, row, &windows[i]));
+                        whole[i] = gather_full(&out, full, row, &windows[i]);
                     }
                 }
                 // A failing batch is retried window by window (still behind the engine's
@@ -236,7 +316,10 @@ impl NerStage {
                 Err(_) => {
                     for &i in batch.iter() {
                         match guarded(self.encoder.as_ref(), 0, &Batch::pad(&windows, &[i], self.pad_id), wants) {
-                            Ok(out) => results[i] = Some(gather(&out, wants, 0, &windows[i])),
+                            Ok(out) => {
+                                results[i] = Some(gather(&out, wants, 0, &windows[i]));
+                                whole[i] = gather_full(&out, full, 0, &windows[i]);
+                            }
                             Err(e) => {
                                 let (d, s) = jobs[windows[i].job];
                                 docs[d].fail("ner", format!("model failed on sentence {s}: {e}"));
@@ -250,8 +333,10 @@ impl NerStage {
         // 4. Per sentence: each word takes the window where it sits farthest from an edge.
         let mut best: Vec<Vec<(usize, usize)>> = words.iter().map(|ws| vec![(0, usize::MAX); ws.len()]).collect();
         let mut first_window: Vec<Option<usize>> = vec![None; jobs.len()];
+        let mut job_windows: Vec<Vec<usize>> = vec![Vec::new(); jobs.len()];
         for (wi, w) in windows.iter().enumerate() {
             first_window[w.job].get_or_insert(wi);
+            job_windows[w.job].push(wi);
             let entry = &mut best[w.job];
             let len = w.heads.len();
             for k in 0..len {
@@ -291,7 +376,20 @@ impl NerStage {
                 docs[d].fail("ner", format!("model gave no output for sentence {s}"));
                 continue;
             }
-            out.push(SentenceStates { doc: d, sentence: s, words: ws, word_rows, cls_rows });
+            let sentence_windows = if full.is_empty() {
+                Vec::new()
+            } else {
+                job_windows[job]
+                    .iter()
+                    .map(|&wi| WindowStates {
+                        first_word: windows[wi].first_word,
+                        heads: windows[wi].heads.clone(),
+                        len: windows[wi].ids.len(),
+                        rows: std::mem::take(&mut whole[wi]),
+                    })
+                    .collect()
+            };
+            out.push(SentenceStates { doc: d, sentence: s, words: ws, word_rows, cls_rows, windows: sentence_windows });
         }
         out
     }
@@ -301,13 +399,163 @@ impl NerStage {
     /// not by the size of the chunk or of one huge document.
     pub fn recognize(&self, docs: &mut [Document]) {
         let jobs = sentence_jobs(docs);
-        for group in jobs.chunks(SENTENCES_PER_PASS) {
-            let states = self.forward_jobs(docs, group, &[TokenTagger::INPUT]);
-            self.write_mentions(docs, states);
+        let Some(head) = self.stance.as_ref() else {
+            for group in jobs.chunks(SENTENCES_PER_PASS) {
+                let states = self.forward_jobs(docs, group, &[TokenTagger::INPUT]);
+                self.write_mentions(docs, &states);
+            }
+            return;
+        };
+        for d in docs.iter_mut() {
+            d.target_stances.clear();
+        }
+        // With the stance head, every position of the head's input layer is kept until the
+        // sentence's targets are scored: fewer sentences per pass bound that memory (~50 KB each).
+        let input = head.input.as_str();
+        for group in jobs.chunks(STANCE_SENTENCES_PER_PASS) {
+            let states = self.forward_full(docs, group, &[TokenTagger::INPUT, input], &[input]);
+            self.write_mentions(docs, &states);
+            self.score_stances(docs, &states, head, None);
+        }
+        for d in docs.iter_mut() {
+            d.target_stances.sort_by_key(|t| (t.start_byte, t.end_byte));
         }
     }
 
-    fn write_mentions(&self, docs: &mut [Document], states: Vec<SentenceStates>) {
+    /// Stance-head scores for the actor-type entities just found and the third-person pronouns
+    /// of each sentence, from the same forward pass (see [`TargetStance`]).
+    fn score_stances(
+        &self,
+        docs: &mut [Document],
+        states: &[SentenceStates],
+        head: &SpanEncoderHead,
+        given: Option<&[Vec<(usize, usize)>]>,
+    ) {
+        // Targets per (sentence, window): word ranges → piece masks.
+        struct Task {
+            state: usize,
+            window: usize,
+            spans: Vec<(usize, usize)>,
+            masks: Vec<Vec<f32>>,
+        }
+        let mut tasks: Vec<Task> = Vec::new();
+        for (si, st) in states.iter().enumerate() {
+            let doc = &docs[st.doc];
+            if doc.error.is_some() || st.words.is_empty() {
+                continue;
+            }
+            let sent = doc.sentences[st.sentence].span;
+            let base = sent.start_byte;
+            let mut targets: Vec<(usize, usize)> = Vec::new();
+            if let Some(given) = given {
+                for &(a, b) in given.get(st.doc).map(|v| v.as_slice()).unwrap_or(&[]) {
+                    if a >= sent.start_byte && b <= sent.end_byte && a < b {
+                        targets.push((a - base, b - base));
+                    }
+                }
+            } else {
+                targets.extend(
+                    doc.mentions.iter().filter(|m| m.sentence_idx == st.sentence && m.kind.is_actor()).filter_map(
+                        |m| Some((m.span.start_byte.checked_sub(base)?, m.span.end_byte.checked_sub(base)?)),
+                    ),
+                );
+                let text = doc.sentence_text(st.sentence);
+                for w in &st.words {
+                    if text.get(w.start..w.end).is_some_and(|t| STANCE_PRONOUNS.contains(&t.to_lowercase().as_str())) {
+                        targets.push((w.start, w.end));
+                    }
+                }
+            }
+            targets.sort_unstable();
+            targets.dedup();
+            let mut by_window: BTreeMap<usize, (Vec<(usize, usize)>, Vec<Vec<f32>>)> = BTreeMap::new();
+            for (a, b) in targets {
+                let Some((wi, mask)) = target_window(&st.words, &st.windows, a, b, self.max_pieces) else { continue };
+                let e = by_window.entry(wi).or_default();
+                e.0.push((base + a, base + b));
+                e.1.push(mask);
+            }
+            for (wi, (spans, masks)) in by_window {
+                tasks.push(Task { state: si, window: wi, spans, masks });
+            }
+        }
+        let input = head.input.as_str();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut done: Vec<(usize, Result<Vec<Vec<f32>>>)> = Vec::new();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..head.workers().min(tasks.len()).max(1))
+                .map(|w| {
+                    let (next, tasks) = (&next, &tasks);
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        loop {
+                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(t) = tasks.get(k) else { break out };
+                            let win = &states[t.state].windows[t.window];
+                            let r = match win.rows.get(input) {
+                                Some((dim, rows)) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                    head.score(w, rows, win.len, *dim, &t.masks)
+                                }))
+                                .unwrap_or_else(|p| {
+                                    Err(crate::Error::Model(format!(
+                                        "stance head panicked: {}",
+                                        crate::stage::panic_message(p.as_ref())
+                                    )))
+                                }),
+                                None => Err(crate::Error::Model(format!("no `{input}` rows for this window"))),
+                            };
+                            out.push((k, r));
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                done.extend(h.join().unwrap_or_default());
+            }
+        });
+        done.sort_by_key(|(k, _)| *k);
+        for (k, r) in done {
+            let t = &tasks[k];
+            let st = &states[t.state];
+            let doc = &mut docs[st.doc];
+            match r {
+                Ok(probs) => {
+                    for (&(a, b), p) in t.spans.iter().zip(probs) {
+                        if let [n, u, q] = p[..] {
+                            doc.target_stances.push(TargetStance { start_byte: a, end_byte: b, probs: [n, u, q] });
+                        }
+                    }
+                }
+                Err(e) => {
+                    if doc.error.is_none() {
+                        doc.fail("ner", format!("stance head failed on sentence {}: {e}", st.sentence));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stance-head scores for given spans (absolute byte offsets, per document) instead of the
+    /// stage's own targets, through the same pass (`actorlens score-targets`: evaluation and
+    /// parity). Writes `Document::target_stances`; a span no word overlaps gets no row.
+    pub fn score_spans(&self, docs: &mut [Document], spans: &[Vec<(usize, usize)>]) -> Result<()> {
+        let head = self.stance.as_ref().ok_or_else(|| invalid(&self.folder.dir, "the stance head is not loaded"))?;
+        let jobs = sentence_jobs(docs);
+        let input = head.input.as_str();
+        for d in docs.iter_mut() {
+            d.target_stances.clear();
+        }
+        for group in jobs.chunks(STANCE_SENTENCES_PER_PASS) {
+            let states = self.forward_full(docs, group, &[input], &[input]);
+            self.score_stances(docs, &states, head, Some(spans));
+        }
+        for d in docs.iter_mut() {
+            d.target_stances.sort_by_key(|t| (t.start_byte, t.end_byte));
+        }
+        Ok(())
+    }
+
+    fn write_mentions(&self, docs: &mut [Document], states: &[SentenceStates]) {
         for st in states {
             let doc = &mut docs[st.doc];
             if doc.error.is_some() {
@@ -336,6 +584,7 @@ impl NerStage {
                     label: span.entity,
                     score,
                     actor_id: None,
+                    stance: Default::default(),
                 });
             }
         }
@@ -346,9 +595,63 @@ impl NerStage {
 /// so ~12 MB at most, while batches stay long enough to sort by length.
 pub const SENTENCES_PER_PASS: usize = 4096;
 
+/// Sentences per pass when the stance head runs (full layer rows are held for each).
+pub const STANCE_SENTENCES_PER_PASS: usize = 512;
+
+/// The window that holds the whole byte span `a..b` (relative to the sentence) with its centre
+/// nearest the window's centre, and the 0/1 mask over the window's positions of the pieces of
+/// every word overlapping the span (as `training/stance/stance.py` builds them).
+pub fn target_window(
+    words: &[Word],
+    windows: &[WindowStates],
+    a: usize,
+    b: usize,
+    max_pieces: usize,
+) -> Option<(usize, Vec<f32>)> {
+    let mut best: Option<(usize, usize)> = None;
+    for (i, w) in windows.iter().enumerate() {
+        let (first, last) = (w.first_word, w.first_word + w.heads.len());
+        let (Some(ws), Some(we)) = (words.get(first), last.checked_sub(1).and_then(|l| words.get(l))) else { continue };
+        if ws.start <= a && b <= we.end {
+            let d = (a + b).abs_diff(ws.start + we.end);
+            if best.is_none_or(|(_, bd)| d < bd) {
+                best = Some((i, d));
+            }
+        }
+    }
+    let wi = best.map(|(i, _)| i).unwrap_or(0);
+    let w = windows.get(wi)?;
+    let mut mask = vec![0f32; w.len];
+    let mut any = false;
+    for (k, &pos) in w.heads.iter().enumerate() {
+        let Some(word) = words.get(w.first_word + k) else { continue };
+        if word.start < b && a < word.end {
+            for m in mask.iter_mut().skip(pos).take(word.ids.len().min(max_pieces)) {
+                *m = 1.0;
+                any = true;
+            }
+        }
+    }
+    any.then_some((wi, mask))
+}
+
 /// Every (document, sentence) pair of a chunk, in order.
 fn sentence_jobs(docs: &[Document]) -> Vec<(usize, usize)> {
     docs.iter().enumerate().flat_map(|(d, doc)| (0..doc.sentences.len()).map(move |s| (d, s))).collect()
+}
+
+/// Every position of one window in a batch's outputs, for the outputs named in `full`.
+fn gather_full(out: &Outputs, full: &[&str], row: usize, w: &Window) -> BTreeMap<String, (usize, Vec<f32>)> {
+    let mut m = BTreeMap::new();
+    for name in full {
+        if let Some(o) = out.get(name) {
+            let start = row * out.width * o.dim;
+            if let Some(rows) = o.data.get(start..start + w.ids.len() * o.dim) {
+                m.insert(name.to_string(), (o.dim, rows.to_vec()));
+            }
+        }
+    }
+    m
 }
 
 /// Rows of one window in a batch's outputs: per wanted output, [CLS, each word's first piece].
@@ -372,12 +675,20 @@ impl Stage for NerStage {
         &[Field::Text, Field::Sentences]
     }
     fn writes(&self) -> &'static [Field] {
-        &[Field::Mentions]
+        if self.stance.is_some() {
+            &[Field::Mentions, Field::TargetStances]
+        } else {
+            &[Field::Mentions]
+        }
     }
     fn run(&self, docs: &mut [Document]) {
         self.recognize(docs)
     }
     fn describe(&self) -> Vec<(&'static str, String)> {
-        vec![("name", self.model_name())]
+        let mut v = vec![("name", self.model_name())];
+        if let Some(h) = &self.stance {
+            v.push(("stance_head", format!("{} over {}", h.path.display(), h.input)));
+        }
+        v
     }
 }

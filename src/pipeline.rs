@@ -95,6 +95,7 @@ pub fn default_stages(plan: &Plan) -> Result<Vec<Box<dyn Stage>>> {
             engine: plan.ner.engine,
             threads: plan.threads,
             decoding: plan.ner.decoding,
+            stance: plan.stance_head,
         },
     )?;
     let tone = ToneStage {
@@ -102,9 +103,10 @@ pub fn default_stages(plan: &Plan) -> Result<Vec<Box<dyn Stage>>> {
             Some(dir) => SentimentEngine::load(dir, plan.device)?,
             None => SentimentEngine::Vader,
         },
-        stance: match &plan.stance_model {
-            Some(dir) => StanceEngine::load(dir, plan.device)?,
-            None => StanceEngine::Lexicon,
+        stance: match (&plan.stance_model, plan.stance_head) {
+            (Some(dir), _) => StanceEngine::load(dir, plan.device)?,
+            (None, true) => StanceEngine::Model,
+            (None, false) => StanceEngine::Lexicon,
         },
     };
     let mut stages: Vec<Box<dyn Stage>> =

@@ -22,6 +22,18 @@ pub enum DeviceChoice {
     Cuda,
 }
 
+/// Which engine gives the per-actor (and per-mention) stance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StanceChoice {
+    /// The NER folder's stance head when it has one (and ONNX Runtime is present), else VADER.
+    #[default]
+    Auto,
+    /// The stance head; an error if the folder has none.
+    Model,
+    /// VADER over the clauses where the actor is the target (the pre-0.4 behaviour).
+    Vader,
+}
+
 /// What the user asked for, before defaults are resolved (the CLI fills this; tests too).
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -37,6 +49,7 @@ pub struct Request {
     pub no_actions: bool,
     pub sentiment_model: Option<PathBuf>,
     pub stance_model: Option<PathBuf>,
+    pub stance_engine: StanceChoice,
     pub engine: Engine,
     pub decoding: Option<Decoding>,
     pub device: DeviceChoice,
@@ -66,6 +79,7 @@ impl Default for Request {
             no_actions: false,
             sentiment_model: None,
             stance_model: None,
+            stance_engine: StanceChoice::Auto,
             engine: Engine::Auto,
             decoding: None,
             device: DeviceChoice::Cpu,
@@ -112,6 +126,8 @@ pub struct Plan {
     pub aliases: Option<PathBuf>,
     pub sentiment_model: Option<PathBuf>,
     pub stance_model: Option<PathBuf>,
+    /// Whether the NER folder's stance head runs (`--stance-engine`, resolved).
+    pub stance_head: bool,
     pub ingest: IngestOptions,
     pub shard: Option<Shard>,
     pub chunk_size: usize,
@@ -167,6 +183,35 @@ pub fn default_model_dir() -> PathBuf {
     bundled_model_dir("default-ner")
 }
 
+/// Whether the stance head runs: `auto` takes it when the folder has one and ONNX Runtime loads.
+fn resolve_stance(folder: &ModelFolder, choice: StanceChoice, zero_shot: bool) -> Result<bool> {
+    let head = folder.keys.heads.get("stance").filter(|h| h.kind.as_deref() == Some("span_encoder"));
+    let usable = || -> std::result::Result<(), String> {
+        let h = head.ok_or_else(|| format!("{} declares no stance head", folder.dir.join("config.json").display()))?;
+        if !folder.dir.join(&h.weights).is_file() {
+            return Err(format!("{} is missing", folder.dir.join(&h.weights).display()));
+        }
+        crate::model::encoder::ort_runtime().map(|_| ()).map_err(|e| format!("the stance head needs ONNX Runtime: {e}"))
+    };
+    match (choice, zero_shot) {
+        (StanceChoice::Model, true) => {
+            Err(Error::Usage("--stance-engine model and --stance-model (zero-shot) exclude each other".into()))
+        }
+        (_, true) | (StanceChoice::Vader, _) => Ok(false),
+        (StanceChoice::Model, false) => {
+            usable().map(|_| true).map_err(|e| Error::Usage(format!("--stance-engine model: {e}")))
+        }
+        (StanceChoice::Auto, false) => match (head, usable()) {
+            (None, _) => Ok(false),
+            (Some(_), Ok(())) => Ok(true),
+            (Some(_), Err(e)) => {
+                tracing::warn!("{e}; per-actor stance falls back to VADER (--stance-engine vader)");
+                Ok(false)
+            }
+        },
+    }
+}
+
 impl Plan {
     /// Resolve and validate a request. Errors here mean "could not start" (exit 2).
     pub fn resolve(req: Request) -> Result<Plan> {
@@ -208,6 +253,7 @@ impl Plan {
             weights,
             weights_sha256,
         };
+        let stance_head = resolve_stance(&ner.folder, req.stance_engine, req.stance_model.is_some())?;
         let fp = |d: &Option<PathBuf>| -> Result<String> {
             d.as_ref().map(|d| dir_fingerprint(d)).transpose().map(|o| o.unwrap_or_else(|| "-".into()))
         };
@@ -221,7 +267,11 @@ impl Plan {
                 Some(d) => dir_fingerprint(d)?,
             },
             sentiment: fp(&req.sentiment_model)?,
-            stance: fp(&req.stance_model)?,
+            stance: match stance_head {
+                // The head's graph is in the NER folder's fingerprint; the name marks the engine.
+                true => "head:stance".into(),
+                false => fp(&req.stance_model)?,
+            },
             aliases: match &req.aliases {
                 Some(p) => sha256_file(p)?,
                 None => "-".into(),
@@ -249,6 +299,7 @@ impl Plan {
             aliases: req.aliases,
             sentiment_model: req.sentiment_model,
             stance_model: req.stance_model,
+            stance_head,
             ingest: req.ingest,
             shard: req.shard,
             chunk_size: req.chunk_size,

@@ -34,6 +34,10 @@ pub enum Field {
     ActorTone,
     /// Actor-to-actor `stances`.
     Stances,
+    /// `target_stances`: stance-head scores by span (the `ner` stage, when the stance head runs).
+    TargetStances,
+    /// `Mention::stance` (the `tone` stage with the stance model).
+    MentionStances,
     /// Resolved pronoun and role-noun mentions (`PRON`/`NOM` rows in `mentions`, see `coref`).
     Coref,
 }

@@ -56,7 +56,7 @@ fn round4(x: f64) -> f64 {
 }
 
 /// Lexicon sentiment; the analyzer is guarded because the crate indexes tokens unchecked.
-fn vader(text: &str) -> Polarity {
+pub fn vader(text: &str) -> Polarity {
     static ANALYZER: OnceLock<vader_sentiment::SentimentIntensityAnalyzer<'static>> = OnceLock::new();
     let analyzer = ANALYZER.get_or_init(vader_sentiment::SentimentIntensityAnalyzer::new);
     let scores = std::panic::catch_unwind(|| analyzer.polarity_scores(text)).ok();
@@ -207,7 +207,11 @@ impl SentimentEngine {
 }
 
 pub enum StanceEngine {
-    /// Stance = sentiment of the clauses where the actor is the target.
+    /// The stance head (NewsMTSC-trained, see models/default-ner/MODEL_CARD.md): the `ner` stage
+    /// scores every actor-type entity and third-person pronoun in the encoder pass; here each
+    /// actor mention takes its span's scores, and an actor the mean of its mentions'.
+    Model,
+    /// Stance = VADER sentiment of the clauses where the actor is the target (`--stance-engine vader`).
     Lexicon,
     ZeroShot {
         model: ZeroShotClassificationModel,
@@ -238,6 +242,7 @@ impl StanceEngine {
 
     pub fn name(&self) -> String {
         match self {
+            StanceEngine::Model => "model".into(),
             StanceEngine::Lexicon => "lexicon".into(),
             StanceEngine::ZeroShot { dir, .. } => format!("zero-shot:{}", dir.display()),
         }
@@ -539,6 +544,9 @@ impl ToneStage {
         });
         doc.stances = stance_rows;
 
+        if matches!(self.stance, StanceEngine::Model) {
+            attach_target_stances(doc);
+        }
         // Per actor: tone of every clause that mentions it; stance from those where it is the
         // target rather than the speaker.
         for a in doc.actors.iter_mut() {
@@ -546,9 +554,14 @@ impl ToneStage {
             let all: BTreeSet<usize> = us.iter().map(|u| u.clause).collect();
             let mean = all.iter().map(|&c| clause_score[c]).sum::<f64>() / all.len().max(1) as f64;
             a.sentiment_mean = Some(round4(mean));
+            if matches!(self.stance, StanceEngine::Model) {
+                model_stance(a, &doc.mentions);
+                continue;
+            }
             let target: BTreeSet<usize> =
                 all.iter().copied().filter(|c| us.iter().any(|u| u.clause == *c && !u.holder)).collect();
             let scores: Vec<f64> = match &self.stance {
+                StanceEngine::Model => Vec::new(),
                 StanceEngine::Lexicon => target.iter().map(|&c| clause_score[c]).collect(),
                 StanceEngine::ZeroShot { .. } => {
                     let texts: Vec<&str> =
@@ -572,6 +585,55 @@ impl ToneStage {
     }
 }
 
+/// Each actor mention takes the stance-head scores of its span (exact, else the scored span that
+/// contains it: the actors stage may split "US-Mexico" after NER scored it whole).
+fn attach_target_stances(doc: &mut Document) {
+    let targets = &doc.target_stances;
+    for m in doc.mentions.iter_mut() {
+        m.stance = Default::default();
+        if m.actor_id.is_none() {
+            continue;
+        }
+        let (a, b) = (m.span.start_byte, m.span.end_byte);
+        let i = targets.partition_point(|t| (t.start_byte, t.end_byte) < (a, b));
+        let hit = targets.get(i).filter(|t| t.start_byte == a && t.end_byte == b).or_else(|| {
+            targets.iter().filter(|t| t.start_byte <= a && b <= t.end_byte).min_by_key(|t| t.end_byte - t.start_byte)
+        });
+        if let Some(t) = hit {
+            m.stance = crate::document::MentionStance::from_probs(t.probs);
+        }
+    }
+}
+
+/// An actor's stance from its scored mentions: mean probabilities → label (most probable),
+/// score = mean P(positive) − mean P(negative), evidence = sentences of its non-neutral mentions.
+fn model_stance(a: &mut crate::document::Actor, mentions: &[crate::document::Mention]) {
+    let mut sum = [0f64; 3];
+    let mut n = 0usize;
+    let mut evidence: BTreeSet<usize> = BTreeSet::new();
+    for m in mentions.iter().filter(|m| m.actor_id.as_deref() == Some(a.actor_id.as_str())) {
+        let Some(p) = m.stance.probs() else { continue };
+        for (s, x) in sum.iter_mut().zip(p) {
+            *s += f64::from(x);
+        }
+        n += 1;
+        if m.stance.stance.is_some_and(|l| l != StanceLabel::Neutral) {
+            evidence.insert(m.sentence_idx);
+        }
+    }
+    if n == 0 {
+        a.stance = None;
+        a.stance_score = None;
+        a.stance_evidence = Vec::new();
+        return;
+    }
+    let mean = sum.map(|s| s / n as f64);
+    let label = crate::document::MentionStance::from_probs(mean.map(|x| x as f32)).stance;
+    a.stance = label;
+    a.stance_score = Some(round4(mean[2] - mean[0]));
+    a.stance_evidence = evidence.into_iter().collect();
+}
+
 /// How a claimed-action category maps to actor-to-actor stance (rows from the actions stage).
 pub fn stance_of_category(category: &str) -> Option<StanceLabel> {
     match category {
@@ -586,10 +648,26 @@ impl Stage for ToneStage {
         "tone"
     }
     fn reads(&self) -> &'static [Field] {
-        &[Field::Text, Field::Sentences, Field::Tokens, Field::Mentions, Field::MentionActors, Field::Actors]
+        match self.stance {
+            StanceEngine::Model => &[
+                Field::Text,
+                Field::Sentences,
+                Field::Tokens,
+                Field::Mentions,
+                Field::MentionActors,
+                Field::Actors,
+                Field::TargetStances,
+            ],
+            _ => &[Field::Text, Field::Sentences, Field::Tokens, Field::Mentions, Field::MentionActors, Field::Actors],
+        }
     }
     fn writes(&self) -> &'static [Field] {
-        &[Field::SentenceTone, Field::DocumentTone, Field::ActorTone, Field::Stances]
+        match self.stance {
+            StanceEngine::Model => {
+                &[Field::SentenceTone, Field::DocumentTone, Field::ActorTone, Field::Stances, Field::MentionStances]
+            }
+            _ => &[Field::SentenceTone, Field::DocumentTone, Field::ActorTone, Field::Stances],
+        }
     }
     fn run(&self, docs: &mut [Document]) {
         ToneStage::run(self, docs)

@@ -580,6 +580,7 @@ fn long_document(n: usize) -> actorlens::Document {
             kind: actorlens::ner::coarse_type(kind),
             score: 1.0,
             actor_id: None,
+            stance: Default::default(),
         };
         d.mentions.push(m);
     }

@@ -214,6 +214,8 @@ enum Base {
 pub struct TorchEncoder {
     base: Base,
     classifier: Option<nn::Linear>,
+    /// Encoder layers whose outputs heads read (`layer.K`), from rust-bert's all_hidden_states.
+    layers: Vec<usize>,
     device: Device,
     weights: PathBuf,
     _vs: nn::VarStore,
@@ -226,9 +228,13 @@ impl TorchEncoder {
         let mut vs = nn::VarStore::new(device);
         let root = vs.root();
         let n_labels = folder.labels.len() as i64;
+        let layers = head_layers(folder);
         let (base, hidden) = match folder.model_type.as_str() {
             "bert" | "roberta" | "xlm-roberta" | "camembert" => {
-                let cfg: BertConfig = serde_json::from_value(folder.config.clone()).map_err(|e| bad(e.to_string()))?;
+                let mut cfg: BertConfig =
+                    serde_json::from_value(folder.config.clone()).map_err(|e| bad(e.to_string()))?;
+                // Intermediate layers only when a head reads one (each is a copy per layer).
+                cfg.output_hidden_states = Some(!layers.is_empty());
                 let base = if folder.model_type == "bert" {
                     Base::Bert(BertModel::new_with_optional_pooler(&root / "bert", &cfg, false))
                 } else {
@@ -253,23 +259,23 @@ impl TorchEncoder {
         let classifier = (n_labels > 0).then(|| nn::linear(&root / "classifier", hidden, n_labels, Default::default()));
         let weights = folder.torch_weights()?;
         vs.load(&weights).map_err(|e| invalid(dir, format!("loading {}: {e}", weights.display())))?;
-        Ok(TorchEncoder { base, classifier, device, weights, _vs: vs })
+        let layers = if matches!(folder.model_type.as_str(), "distilbert") { Vec::new() } else { layers };
+        Ok(TorchEncoder { base, classifier, layers, device, weights, _vs: vs })
     }
 
-    fn hidden(&self, ids: &Tensor, mask: &Tensor, types: &Tensor) -> Result<Tensor> {
+    /// Last hidden states and every layer's output (when a head asked for them).
+    fn hidden(&self, ids: &Tensor, mask: &Tensor, types: &Tensor) -> Result<(Tensor, Vec<Tensor>)> {
         let err = |e: rust_bert::RustBertError| Error::Model(e.to_string());
         Ok(match &self.base {
             Base::Bert(m) => {
-                m.forward_t(Some(ids), Some(mask), Some(types), None, None, None, None, false)
-                    .map_err(err)?
-                    .hidden_state
+                let o = m.forward_t(Some(ids), Some(mask), Some(types), None, None, None, None, false).map_err(err)?;
+                (o.hidden_state, o.all_hidden_states.unwrap_or_default())
             }
             Base::Roberta(m) => {
-                m.forward_t(Some(ids), Some(mask), Some(types), None, None, None, None, false)
-                    .map_err(err)?
-                    .hidden_state
+                let o = m.forward_t(Some(ids), Some(mask), Some(types), None, None, None, None, false).map_err(err)?;
+                (o.hidden_state, o.all_hidden_states.unwrap_or_default())
             }
-            Base::DistilBert(m) => m.forward_t(Some(ids), Some(mask), None, false).map_err(err)?.hidden_state,
+            Base::DistilBert(m) => (m.forward_t(Some(ids), Some(mask), None, false).map_err(err)?.hidden_state, vec![]),
         })
     }
 }
@@ -289,6 +295,7 @@ impl Encoder for TorchEncoder {
         if self.classifier.is_some() {
             v.push("logits".into());
         }
+        v.extend(self.layers.iter().map(|k| format!("layer.{k}")));
         v
     }
 
@@ -299,11 +306,18 @@ impl Encoder for TorchEncoder {
         let t_mask = Tensor::f_from_slice(&batch.mask)?.f_view(shape)?.f_to(dev)?;
         let t_types = Tensor::f_from_slice(&batch.types)?.f_view(shape)?.f_to(dev)?;
         tch::no_grad(|| -> Result<Outputs> {
-            let hidden = self.hidden(&t_ids, &t_mask, &t_types)?;
+            let (hidden, all) = self.hidden(&t_ids, &t_mask, &t_types)?;
             let mut outputs = Vec::new();
             for &name in wants {
+                let layer = name.strip_prefix("layer.").and_then(|k| k.parse::<usize>().ok());
                 let (t, dim) = match (name, &self.classifier) {
                     ("hidden", _) => (hidden.shallow_clone(), hidden.size().last().copied().unwrap_or(0)),
+                    // rust-bert pushes each layer's output in order: index K is layer K's.
+                    (_, _) if layer.is_some_and(|k| self.layers.contains(&k) && k < all.len()) => {
+                        let t = all[layer.unwrap_or(0)].shallow_clone();
+                        let d = t.size().last().copied().unwrap_or(0);
+                        (t, d)
+                    }
                     ("logits", Some(c)) => {
                         let l = hidden.apply(c);
                         let d = l.size().last().copied().unwrap_or(0);
@@ -399,6 +413,18 @@ impl OnnxEncoder {
         }
         let env = ort_runtime().map_err(|e| Error::Usage(format!("--engine {}: {e}", engine.as_str())))?;
         let opt = |e: String| invalid(dir, format!("ONNX Runtime session options: {e}"));
+        let mut model_bytes =
+            std::fs::read(&path).map_err(|e| invalid(dir, format!("reading {}: {e}", path.display())))?;
+        // Intermediate layers a head reads become extra graph outputs.
+        let layer_tensors: Vec<(String, String)> = folder
+            .keys
+            .heads
+            .values()
+            .filter_map(|h| Some((h.input.clone(), h.graph_tensor.clone().filter(|_| h.layer().is_some())?)))
+            .collect();
+        for (_, tensor) in &layer_tensors {
+            append_float_output(&mut model_bytes, tensor);
+        }
         let mut sessions = Vec::new();
         for _ in 0..threads.max(1) {
             let session = ort::session::Session::builder(env)
@@ -409,7 +435,7 @@ impl OnnxEncoder {
                 .map_err(|e| opt(e.to_string()))?
                 .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
                 .map_err(|e| opt(e.to_string()))?
-                .commit_from_file(&path)
+                .commit_from_memory(&model_bytes)
                 .map_err(|e| invalid(dir, format!("loading {}: {e}", path.display())))?;
             sessions.push(Mutex::new(session));
         }
@@ -434,6 +460,11 @@ impl OnnxEncoder {
         }
         if let Some(n) = graph_outputs.iter().find(|n| matches!(n.as_str(), "last_hidden_state" | "hidden")) {
             output_names.push(("hidden".to_string(), n.clone()));
+        }
+        for (ours, tensor) in layer_tensors {
+            if graph_outputs.iter().any(|n| *n == tensor) && !output_names.iter().any(|(o, _)| *o == ours) {
+                output_names.push((ours, tensor));
+            }
         }
         let types_input = inputs.iter().any(|n| n == "token_type_ids");
         Ok(OnnxEncoder { engine, sessions, types_input, output_names, path })
@@ -524,6 +555,38 @@ impl Encoder for OnnxEncoder {
     fn weights(&self) -> &Path {
         &self.path
     }
+}
+
+/// Encoder layers (K of `layer.K`) that the folder's heads read.
+pub fn head_layers(folder: &ModelFolder) -> Vec<usize> {
+    let mut v: Vec<usize> = folder.keys.heads.values().filter_map(|h| h.layer()).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Declare graph tensor `name` (float) an output of the serialized ModelProto `model`. Protobuf
+/// merges a repeated occurrence of a message field, so appending `graph { output { name, type } }`
+/// adds one output without parsing or rewriting the (large) graph.
+pub fn append_float_output(model: &mut Vec<u8>, name: &str) {
+    fn varint(out: &mut Vec<u8>, mut v: usize) {
+        while v >= 0x80 {
+            out.push((v as u8 & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    fn field(out: &mut Vec<u8>, tag: u8, body: &[u8]) {
+        out.push(tag);
+        varint(out, body.len());
+        out.extend_from_slice(body);
+    }
+    let mut value_info = Vec::new();
+    field(&mut value_info, 0x0A, name.as_bytes()); // ValueInfoProto.name = 1
+    value_info.extend_from_slice(&[0x12, 0x04, 0x0A, 0x02, 0x08, 0x01]); // .type = tensor_type { elem_type: FLOAT }
+    let mut graph = Vec::new();
+    field(&mut graph, 0x62, &value_info); // GraphProto.output = 12
+    field(model, 0x3A, &graph); // ModelProto.graph = 7
 }
 
 #[cfg(test)]

@@ -25,11 +25,26 @@ pub struct ActorlensKeys {
 /// A head declared in config.json: `{"input": "hidden", "labels": [...], "weights": "file"}`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct HeadSpec {
-    /// Which encoder output it reads (`hidden` or `logits`).
+    /// Which encoder output it reads (`hidden`, `logits`, or `layer.K`: encoder layer K's output,
+    /// 0-based).
     pub input: String,
     pub labels: Vec<String>,
-    /// A safetensors file in the folder with `weight` [labels, dim] and `bias` [labels].
+    /// `pooled` (default): a safetensors file with `weight` [labels, dim] and `bias` [labels].
+    /// `span_encoder`: an ONNX graph (hidden, attention_mask, target_mask → probs), see
+    /// [`super::heads::SpanEncoderHead`].
     pub weights: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// For a `layer.K` input: the tensor's name inside the encoder's ONNX graphs.
+    #[serde(default)]
+    pub graph_tensor: Option<String>,
+}
+
+impl HeadSpec {
+    /// K of a `layer.K` input.
+    pub fn layer(&self) -> Option<usize> {
+        self.input.strip_prefix("layer.")?.parse().ok()
+    }
 }
 
 pub struct ModelFolder {

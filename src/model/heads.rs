@@ -287,6 +287,116 @@ impl PooledHead {
     }
 }
 
+/// A head with transformer layers of its own over an intermediate encoder layer (`layer.K`),
+/// scoring one *target span* at a time: a learned target vector is added at the span's pieces,
+/// the head's layers run over the window, and [CLS] + mean(span pieces) are classified (the
+/// stance head, `training/stance/stance.py`). An ONNX graph: `hidden` [B,T,dim] f32,
+/// `attention_mask` [B,T] i64, `target_mask` [B,T] f32 → `probs` [B,labels]. Runs on ONNX
+/// Runtime whatever the encoder's engine; one session per worker, one intra-op thread each.
+pub struct SpanEncoderHead {
+    pub name: String,
+    /// The encoder output it reads (`layer.K`).
+    pub input: String,
+    pub labels: Vec<String>,
+    sessions: Vec<std::sync::Mutex<ort::session::Session>>,
+    pub path: std::path::PathBuf,
+}
+
+impl SpanEncoderHead {
+    pub fn load(folder: &ModelFolder, name: &str, spec: &HeadSpec, workers: usize) -> Result<Self> {
+        let dir = &folder.dir;
+        let path = dir.join(&spec.weights);
+        let bad = |m: String| invalid(dir, format!("head `{name}` ({}): {m}", spec.weights));
+        if spec.layer().is_none() {
+            return Err(bad(format!("input `{}` is not an encoder layer (`layer.K`)", spec.input)));
+        }
+        if !path.is_file() {
+            return Err(crate::Error::ModelMissing { dir: dir.clone(), file: spec.weights.clone() });
+        }
+        let env = super::encoder::ort_runtime().map_err(|e| bad(format!("needs ONNX Runtime: {e}")))?;
+        let mut sessions = Vec::new();
+        for _ in 0..workers.max(1) {
+            let s = ort::session::Session::builder(env)
+                .map_err(|e| bad(e.to_string()))?
+                .with_intra_threads(1)
+                .map_err(|e| bad(e.to_string()))?
+                .with_inter_threads(1)
+                .map_err(|e| bad(e.to_string()))?
+                .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
+                .map_err(|e| bad(e.to_string()))?
+                .commit_from_file(&path)
+                .map_err(|e| bad(e.to_string()))?;
+            sessions.push(std::sync::Mutex::new(s));
+        }
+        let head = SpanEncoderHead {
+            name: name.into(),
+            input: spec.input.clone(),
+            labels: spec.labels.clone(),
+            sessions,
+            path,
+        };
+        // Fail at load, not on the first document, if the graph does not take what we feed it.
+        let names: Vec<String> = match head.sessions.first().map(|m| m.lock()) {
+            Some(Ok(s)) => s.inputs().iter().map(|i| i.name().to_string()).collect(),
+            _ => Vec::new(),
+        };
+        for need in ["hidden", "attention_mask", "target_mask"] {
+            if !names.iter().any(|n| n == need) {
+                return Err(bad(format!("the graph has no `{need}` input (inputs: {names:?})")));
+            }
+        }
+        Ok(head)
+    }
+
+    pub fn workers(&self) -> usize {
+        self.sessions.len().max(1)
+    }
+
+    /// Label probabilities for each target of one window. `hidden` is the window's `input` rows
+    /// (`t` positions × `dim`), `targets` one 0/1 mask over the `t` positions per target. All
+    /// targets of a window go in one call, so a target's scores depend only on its window.
+    pub fn score(
+        &self,
+        worker: usize,
+        hidden: &[f32],
+        t: usize,
+        dim: usize,
+        targets: &[Vec<f32>],
+    ) -> Result<Vec<Vec<f32>>> {
+        let b = targets.len();
+        if b == 0 || t == 0 {
+            return Ok(Vec::new());
+        }
+        let fail = |e: String| crate::Error::Model(format!("head `{}`: {e}", self.name));
+        if hidden.len() != t * dim || targets.iter().any(|m| m.len() != t) {
+            return Err(fail(format!("inputs do not match a window of {t} positions × {dim}")));
+        }
+        let mut h = Vec::with_capacity(b * t * dim);
+        let mut tm = Vec::with_capacity(b * t);
+        for m in targets {
+            h.extend_from_slice(hidden);
+            tm.extend_from_slice(m);
+        }
+        let shape2 = [b as i64, t as i64];
+        let hv =
+            ort::value::Tensor::from_array(([b as i64, t as i64, dim as i64], h)).map_err(|e| fail(e.to_string()))?;
+        let mv = ort::value::Tensor::from_array((shape2, vec![1i64; b * t])).map_err(|e| fail(e.to_string()))?;
+        let tv = ort::value::Tensor::from_array((shape2, tm)).map_err(|e| fail(e.to_string()))?;
+        let slot = &self.sessions[worker % self.sessions.len()];
+        let mut session = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let out = session
+            .run(vec![("hidden", hv.into_dyn()), ("attention_mask", mv.into_dyn()), ("target_mask", tv.into_dyn())])
+            .map_err(|e| fail(e.to_string()))?;
+        let probs = out.get("probs").ok_or_else(|| fail("the graph has no `probs` output".into()))?;
+        let (_, data) = probs.try_extract_tensor::<f32>().map_err(|e| fail(e.to_string()))?;
+        let n = self.labels.len();
+        if data.len() != b * n {
+            return Err(fail(format!("`probs` has {} values, expected {b} × {n}", data.len())));
+        }
+        Ok(data.chunks(n).map(|c| c.to_vec()).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

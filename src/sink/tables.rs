@@ -89,6 +89,10 @@ pub const MENTIONS: Table = Table {
         ("type", Str),
         ("score", Float(4)),
         ("actor_id", OptStr),
+        ("stance", OptStr),
+        ("p_negative", OptFloat(4)),
+        ("p_neutral", OptFloat(4)),
+        ("p_positive", OptFloat(4)),
     ],
 };
 
@@ -288,6 +292,10 @@ fn mention_rows(doc: &Document) -> Vec<Row> {
                 s(m.kind.as_str()),
                 Cell::Float(m.score as f64),
                 os(&m.actor_id),
+                Cell::OptStr(m.stance.stance.map(|l| l.as_str().to_string())),
+                Cell::OptFloat(m.stance.p_negative.map(f64::from)),
+                Cell::OptFloat(m.stance.p_neutral.map(f64::from)),
+                Cell::OptFloat(m.stance.p_positive.map(f64::from)),
             ]
         })
         .collect()

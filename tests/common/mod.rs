@@ -292,6 +292,7 @@ pub fn doc_with(text: &str, ents: &[(&str, &str)]) -> actorlens::Document {
             kind: actorlens::ner::coarse_type(kind),
             score: 1.0,
             actor_id: None,
+            stance: Default::default(),
         };
         d.mentions.push(m);
         from = end;

@@ -374,7 +374,7 @@ def cmd_export(args):
     cfg = json.load(open(cfg_path))
     cfg.setdefault("actorlens", {}).setdefault("heads", {})["stance"] = {
         "input": f"layer.{ck['from_layer']}", "labels": LABELS, "weights": "stance.onnx",
-        "kind": "span_encoder"}
+        "kind": "span_encoder", "graph_tensor": layer_output(ck["from_layer"])}
     with open(cfg_path, "w") as f:
         json.dump(cfg, f, indent=2, sort_keys=True)
         f.write("\n")
@@ -393,6 +393,63 @@ def cmd_eval(args):
         rows.append((s, sc))
         print(f"{s}: F1m {sc['f1m']:.4f} acc {sc['acc']:.4f} n {sc['n']} " +
               " ".join(f"{k} P/R {v[0]:.3f}/{v[1]:.3f}" for k, v in sc["per"].items()))
+
+
+def cmd_predict(args):
+    """The Python reference for `make stance-parity`: each target of a NewsMTSC split through the
+    int8 NER graph (one window per call) and the exported stance.onnx, one JSON line per target
+    in `actorlens score-targets`'s format."""
+    import onnxruntime as ort
+    from ner_common import load_tokenizer
+    cfg = json.load(open(os.path.join(REPO, "models", "default-ner", "config.json")))
+    spec = cfg["actorlens"]["heads"]["stance"]
+    k = int(spec["input"].split(".")[1])
+    tok = load_tokenizer(os.path.join(REPO, "models", "default-ner"))
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    enc = ner_session(args.engine, [k])
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    head = ort.InferenceSession(os.path.join(REPO, "models", "default-ner", spec["weights"]), so,
+                                providers=["CPUExecutionProvider"])
+    with open(args.out, "w") as out:
+        for line_no, r in enumerate(read_jsonl(os.path.join(args.data, f"{args.split}.jsonl")), 1):
+            text = r["sentence_normalized"]
+            words = words_of(tok, text)
+            wins = plan_windows(words) if words else []
+            built = [build_window(words, ab, cls, sep) for ab in wins]
+            states = [enc.run([layer_output(k)], {"input_ids": np.array([ids], np.int64),
+                                                  "attention_mask": np.ones((1, len(ids)), np.int64),
+                                                  "token_type_ids": np.array([types], np.int64)})[0]
+                      for ids, types, _ in built]
+            # Targets of one window go in one call, as in Rust.
+            by_win = {}
+            for ti, t in enumerate(r["targets"]):
+                if not words:
+                    continue
+                wi = window_for(words, wins, t["from"], t["to"])
+                tm = target_mask(built[wi][2], t["from"], t["to"])
+                if sum(tm):
+                    by_win.setdefault(wi, []).append((ti, tm))
+            probs = {}
+            for wi, ts in sorted(by_win.items()):
+                h = np.repeat(states[wi], len(ts), axis=0)
+                m = np.ones(h.shape[:2], np.int64)
+                tm = np.array([x for _, x in ts], np.float32)
+                p = head.run(["probs"], {"hidden": h, "attention_mask": m, "target_mask": tm})[0]
+                for (ti, _), row in zip(ts, p):
+                    probs[ti] = row
+            for ti, t in enumerate(r["targets"]):
+                row = {"line": line_no, "target": ti, "from": t["from"], "to": t["to"],
+                       "mention": t.get("mention"), "polarity": t.get("polarity")}
+                if ti in probs:
+                    p = probs[ti]
+                    row.update(stance=["against", "neutral", "favour"][int(np.argmax(p))],
+                               p_negative=round(float(p[0]), 4), p_neutral=round(float(p[1]), 4),
+                               p_positive=round(float(p[2]), 4))
+                else:
+                    row["error"] = "target span covers no word of the sentence"
+                out.write(json.dumps(row) + "\n")
+    print(f"wrote {args.out}")
 
 
 def main():
@@ -425,8 +482,14 @@ def main():
     v.add_argument("--head", default=os.path.join(REPO, "build", "stance", "head.pt"))
     v.add_argument("--feats", default=os.path.join(REPO, "build", "stance"))
     v.add_argument("--engine", default="int8")
+    pr = sub.add_parser("predict")
+    pr.add_argument("--data", default=os.path.join(REPO, "data", "newsmtsc"))
+    pr.add_argument("--split", default="rw_dev")
+    pr.add_argument("--engine", default="int8", choices=["int8", "fp32"])
+    pr.add_argument("--out", required=True)
     args = ap.parse_args()
-    {"features": cmd_features, "train": cmd_train, "export": cmd_export, "eval": cmd_eval}[args.cmd](args)
+    {"features": cmd_features, "train": cmd_train, "export": cmd_export, "eval": cmd_eval,
+     "predict": cmd_predict}[args.cmd](args)
 
 
 if __name__ == "__main__":
