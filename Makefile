@@ -72,8 +72,8 @@ stress: setup
 #   BENCH_PARAGRAPHS  corpus size in paragraphs (5-sentence passages, >= 20 words)  [500]
 #   BENCH_SCALES      corpus multiples for the memory-scaling rows (default engine)  [1 10 50]
 #   BENCH_REPEATS     runs per main row; the median words/s is reported  [3]
-#   BENCH_ENGINES     actorlens --engine values to run; engines the binary rejects, or all of
-#                     them when it has no --engine flag, are skipped  [auto onnx torch]
+#   BENCH_ENGINES     actorlens --engine values to run (ENGINE/vader adds --stance-engine vader); engines the binary rejects, or all of
+#                     them when it has no --engine flag, are skipped  [auto auto/vader onnx torch]
 #   BENCH_THREADS     threads for every system  [2]
 #   BENCH_OUT         output folder  [build/bench]
 #   BENCH_BUILD       1: cargo build --release first; 0: benchmark target/release/actorlens as is  [1]
@@ -81,7 +81,7 @@ stress: setup
 BENCH_PARAGRAPHS ?= 500
 BENCH_SCALES     ?= 1 10 50
 BENCH_REPEATS    ?= 3
-BENCH_ENGINES    ?= auto onnx torch
+BENCH_ENGINES    ?= auto auto/vader onnx torch
 BENCH_THREADS    ?= 2
 BENCH_OUT        ?= build/bench
 BENCH_BUILD      ?= 1

@@ -161,12 +161,20 @@ def engine_support(binary):
     return True, (m.group(1).strip() if m else None), block
 
 
+def engine_args(engine):
+    """`ENGINE[/vader]`: --engine ENGINE, plus --stance-engine vader with the suffix (the same build
+    with the VADER stance engine, for the stance model's speed budget)."""
+    if not engine:
+        return []
+    eng, _, stance = engine.partition("/")
+    return ["--engine", eng] + (["--stance-engine", stance] if stance else [])
+
+
 def run_actorlens(binary, corpus, out_dir, threads, engine=None, model=None, log=None):
     if os.path.isdir(out_dir):
         shutil.rmtree(out_dir)
     cmd = [binary, "extract", corpus, "--out", out_dir, "--threads", str(threads), "--quiet", "--format", "csv"]
-    if engine:
-        cmd += ["--engine", engine]
+    cmd += engine_args(engine)
     if model:
         cmd += ["--ner-model", model]
     rc, wall, peak, t_mb, tree_mb, _ = measure(cmd, log=log)
@@ -409,11 +417,12 @@ def main_run(a):
             skipped.append(f"--engine {' '.join(engines)}: binary has no --engine flag; ran its built-in engine once "
                            f"(labelled torch: libtorch/rust-bert)")
     for eng in todo:
-        label = eng or "torch"
+        label = (eng or "torch").replace("/vader", ", stance vader")
+        slug = (eng or "torch").replace("/", "-stance-")
         reps = []
         for i in range(a.repeats):
-            d = os.path.join(runs, f"actorlens-{label}", f"rep{i + 1}")
-            log = os.path.join(runs, f"actorlens-{label}-rep{i + 1}.log")
+            d = os.path.join(runs, f"actorlens-{slug}", f"rep{i + 1}")
+            log = os.path.join(runs, f"actorlens-{slug}-rep{i + 1}.log")
             r = run_actorlens(binary, corpus, d, threads, engine=eng, log=log)
             if r["rc"] not in (0, 1) or "words" not in r:
                 msg = tail(log, 3).replace("\n", " | ")
@@ -425,7 +434,7 @@ def main_run(a):
             print(f"actorlens {label} rep {i + 1}: {r['words_per_s']:,.0f} words/s, wall {r['wall_s']:.1f} s, "
                   f"peak {r['peak_rss_mb']:.0f} MB", flush=True)
         if reps:
-            act[label] = {"engine_flag": eng, "reps": reps, "out_dir": os.path.join(runs, f"actorlens-{label}", f"rep{len(reps)}")}
+            act[label] = {"engine_flag": eng, "reps": reps, "out_dir": os.path.join(runs, f"actorlens-{slug}", f"rep{len(reps)}")}
     if not act:
         print("error: no actorlens engine ran; see the logs under " + runs, file=sys.stderr)
     words = None
@@ -534,7 +543,7 @@ def main_run(a):
         st = v["reps"][-1].get("stage_seconds", {})
         ner_share = (100 * med([r["stage_seconds"].get("ner") for r in v["reps"]]) /
                      med([r["elapsed_s"] for r in v["reps"]])) if st.get("ner") else None
-        notes = [f"--engine {v['engine_flag']}" if v["engine_flag"] else "no --engine flag (libtorch)"]
+        notes = [" ".join(engine_args(v["engine_flag"])) if v["engine_flag"] else "no --engine flag (libtorch)"]
         if v["reps"][-1].get("engine_reported"):
             notes.append(f"ran {v['reps'][-1]['engine_reported']}")
         if label == default_label:
@@ -581,6 +590,10 @@ def main_run(a):
                    f"F1 {ag:.4f}" if ag is not None else "not measured", False))
     checks.append(("actorlens >= 3x HF pipeline words/s", bool(a_wps and hf_wps and a_wps >= 3 * hf_wps),
                    f"{a_wps / hf_wps:.2f}x" if a_wps and hf_wps else "not measured", False))
+    vwps = wps_of(f"actorlens ({default_label}, stance vader)") if default_label else None
+    if vwps:
+        checks.append(("stance model: default >= 0.8x the same build with --stance-engine vader",
+                       bool(a_wps and a_wps >= 0.8 * vwps), f"{a_wps / vwps:.2f}x" if a_wps else "not measured", False))
     sfull = wps_of("spaCy md, full pipeline")
     checks.append(("actorlens >= spaCy md full pipeline words/s", bool(a_wps and sfull and a_wps >= sfull),
                    f"{fmt(a_wps)} vs {fmt(sfull)}", False))

@@ -100,9 +100,11 @@ pub fn run(scorer: Scorer, input: impl BufRead, mut out: impl Write) -> Result<(
                         let m = MentionStance::from_probs(p);
                         row["stance"] = json!(m.stance.map(|l| l.as_str()));
                         if !vader {
-                            row["p_negative"] = json!(m.p_negative);
-                            row["p_neutral"] = json!(m.p_neutral);
-                            row["p_positive"] = json!(m.p_positive);
+                            // Via f64 rounded to 4 decimals: an f32 widened to f64 prints 0.9584000110626221.
+                            let r = |x: Option<f32>| x.map(|v| (f64::from(v) * 1e4).round() / 1e4);
+                            row["p_negative"] = json!(r(m.p_negative));
+                            row["p_neutral"] = json!(r(m.p_neutral));
+                            row["p_positive"] = json!(r(m.p_positive));
                         }
                     }
                     None => row["error"] = json!("target span covers no word of the sentence"),

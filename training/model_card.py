@@ -199,5 +199,9 @@ all model/text inputs are verified against `training/inputs.sha256`. Intermediat
 `test.jsonl` + `student_pred.jsonl` for the Rust parity check: `training/parity.py`).
 Training is deterministic given the seed and thread count up to floating-point summation order.
 """
+    # The stance head's section is hand-written (training/stance/CARD.md) and kept on regeneration.
+    stance_card = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stance", "CARD.md")
+    if os.path.exists(stance_card):
+        text += "\n" + open(stance_card, encoding="utf-8").read()
     with open(card_path, "w", encoding="utf-8") as f:
         f.write(text)

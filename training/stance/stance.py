@@ -172,7 +172,7 @@ def cmd_features(args):
 
 
 # ----------------------------------------------------------------------------------------------
-def build_head(n_layers, dropout=0.1):
+def build_head(n_layers, dropout=0.1, pool="cls+target"):
     import torch
     from torch import nn
 
@@ -207,7 +207,8 @@ def build_head(n_layers, dropout=0.1):
             self.target = nn.Parameter(torch.zeros(DIM))
             self.layers = nn.ModuleList([Layer() for _ in range(n_layers)])
             self.drop = nn.Dropout(dropout)
-            self.out = nn.Linear(2 * DIM, len(LABELS))
+            self.use_cls = pool == "cls+target"
+            self.out = nn.Linear((2 if self.use_cls else 1) * DIM, len(LABELS))
 
         def forward(self, hidden, mask, tmask):
             x = hidden + tmask.unsqueeze(-1) * self.target
@@ -215,7 +216,10 @@ def build_head(n_layers, dropout=0.1):
             for l in self.layers:
                 x = l(x, bias)
             t = (x * tmask.unsqueeze(-1)).sum(1) / tmask.sum(1, keepdim=True).clamp(min=1.0)
-            return self.out(self.drop(torch.cat([x[:, 0], t], dim=-1)))
+            # Without [CLS] the classifier sees the target's pieces only, which pushes the head
+            # to tell targets of one sentence apart rather than score the sentence.
+            z = torch.cat([x[:, 0], t], dim=-1) if self.use_cls else t
+            return self.out(self.drop(z))
 
     return Head()
 
@@ -289,7 +293,7 @@ def cmd_train(args):
     train = torch.load(os.path.join(args.feats, f"feat-{eng}-train.pt"))
     devs = {s: torch.load(os.path.join(args.feats, f"feat-{eng}-{s}.pt")) for s in ("rw_dev", "mt_dev")}
     layer = args.from_layer
-    head = build_head(args.n_layers, args.dropout)
+    head = build_head(args.n_layers, args.dropout, args.pool)
     if args.n_layers:
         init_from_ner(head, layer + 1, args.init)
     body = [p for n, p in head.named_parameters() if n.startswith("layers.")]
@@ -335,6 +339,7 @@ def cmd_train(args):
     if args.select == "last":
         best_state = head.state_dict()
     torch.save({"state": best_state, "n_layers": args.n_layers, "from_layer": layer, "history": history,
+                "pool": args.pool,
                 "args": vars(args)}, args.out)
     print(f"saved {args.out}")
 
@@ -342,7 +347,7 @@ def cmd_train(args):
 def load_head(path):
     import torch
     ck = torch.load(path)
-    head = build_head(ck["n_layers"])
+    head = build_head(ck["n_layers"], pool=ck.get("pool", "cls+target"))
     head.load_state_dict(ck["state"])
     head.eval()
     return head, ck
@@ -475,6 +480,7 @@ def main():
     t.add_argument("--seed", type=int, default=13)
     t.add_argument("--init", default=None, help="safetensors to take the head's layers from (default: NER)")
     t.add_argument("--select", default="last", choices=["last", "best"])
+    t.add_argument("--pool", default="cls+target", choices=["cls+target", "target"])
     t.add_argument("--out", default=os.path.join(REPO, "build", "stance", "head.pt"))
     e = sub.add_parser("export")
     e.add_argument("--head", default=os.path.join(REPO, "build", "stance", "head.pt"))
