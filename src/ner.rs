@@ -143,7 +143,7 @@ impl NerStage {
         folder.tokenizer()?;
         TokenTagger::new(&folder, opts.decoding)?;
         let engine = opts.engine.resolve(&folder, opts.device)?;
-        let encoder = encoder::load(&folder, engine, opts.device, opts.threads)?;
+        let encoder = encoder::load_with(&folder, engine, opts.device, opts.threads, opts.stance)?;
         Self::with_encoder(folder, encoder, &opts)
     }
 

@@ -188,8 +188,20 @@ pub fn guarded<E: Encoder + ?Sized>(enc: &E, worker: usize, batch: &Batch, wants
 
 /// Build the encoder a folder and engine call for (`engine` already resolved, not `Auto`).
 pub fn load(folder: &ModelFolder, engine: Engine, device: Device, threads: usize) -> Result<Box<dyn Encoder>> {
+    load_with(folder, engine, device, threads, false)
+}
+
+/// [`load`], also giving the intermediate layers the folder's heads read (`layer.K`) when
+/// `layer_heads`: off, the graph and the forward pass stay exactly as without those heads.
+pub fn load_with(
+    folder: &ModelFolder,
+    engine: Engine,
+    device: Device,
+    threads: usize,
+    layer_heads: bool,
+) -> Result<Box<dyn Encoder>> {
     match engine.spec().onnx_file {
-        None => Ok(Box::new(TorchEncoder::load(folder, device)?)),
+        None => Ok(Box::new(TorchEncoder::load(folder, device, layer_heads)?)),
         Some(file) => {
             if device != Device::Cpu {
                 return Err(Error::Usage(format!(
@@ -197,7 +209,7 @@ pub fn load(folder: &ModelFolder, engine: Engine, device: Device, threads: usize
                     engine.as_str()
                 )));
             }
-            Ok(Box::new(OnnxEncoder::load(folder, engine, file, threads)?))
+            Ok(Box::new(OnnxEncoder::load(folder, engine, file, threads, layer_heads)?))
         }
     }
 }
@@ -222,13 +234,13 @@ pub struct TorchEncoder {
 }
 
 impl TorchEncoder {
-    pub fn load(folder: &ModelFolder, device: Device) -> Result<Self> {
+    pub fn load(folder: &ModelFolder, device: Device, layer_heads: bool) -> Result<Self> {
         let dir = &folder.dir;
         let bad = |e: String| invalid(dir, format!("config.json: {e}"));
         let mut vs = nn::VarStore::new(device);
         let root = vs.root();
         let n_labels = folder.labels.len() as i64;
-        let layers = head_layers(folder);
+        let layers = if layer_heads { head_layers(folder) } else { Vec::new() };
         let (base, hidden) = match folder.model_type.as_str() {
             "bert" | "roberta" | "xlm-roberta" | "camembert" => {
                 let mut cfg: BertConfig =
@@ -398,7 +410,7 @@ pub struct OnnxEncoder {
 }
 
 impl OnnxEncoder {
-    pub fn load(folder: &ModelFolder, engine: Engine, file: &str, threads: usize) -> Result<Self> {
+    pub fn load(folder: &ModelFolder, engine: Engine, file: &str, threads: usize, layer_heads: bool) -> Result<Self> {
         let dir = &folder.dir;
         let path = dir.join(file);
         if !path.is_file() {
@@ -420,6 +432,7 @@ impl OnnxEncoder {
             .keys
             .heads
             .values()
+            .filter(|_| layer_heads)
             .filter_map(|h| Some((h.input.clone(), h.graph_tensor.clone().filter(|_| h.layer().is_some())?)))
             .collect();
         for (_, tensor) in &layer_tensors {
