@@ -424,7 +424,6 @@ impl OnnxEncoder {
             ));
         }
         let env = ort_runtime().map_err(|e| Error::Usage(format!("--engine {}: {e}", engine.as_str())))?;
-        let opt = |e: String| invalid(dir, format!("ONNX Runtime session options: {e}"));
         let mut model_bytes =
             std::fs::read(&path).map_err(|e| invalid(dir, format!("reading {}: {e}", path.display())))?;
         // Intermediate layers a head reads become extra graph outputs.
@@ -438,20 +437,8 @@ impl OnnxEncoder {
         for (_, tensor) in &layer_tensors {
             append_float_output(&mut model_bytes, tensor);
         }
-        let mut sessions = Vec::new();
-        for _ in 0..threads.max(1) {
-            let session = ort::session::Session::builder(env)
-                .map_err(|e| opt(e.to_string()))?
-                .with_intra_threads(1)
-                .map_err(|e| opt(e.to_string()))?
-                .with_inter_threads(1)
-                .map_err(|e| opt(e.to_string()))?
-                .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
-                .map_err(|e| opt(e.to_string()))?
-                .commit_from_memory(&model_bytes)
-                .map_err(|e| invalid(dir, format!("loading {}: {e}", path.display())))?;
-            sessions.push(Mutex::new(session));
-        }
+        let sessions = worker_sessions(env, &model_bytes, threads)
+            .map_err(|e| invalid(dir, format!("loading {}: {e}", path.display())))?;
         let (inputs, graph_outputs): (Vec<String>, Vec<String>) = match sessions.first().map(|m| m.lock()) {
             Some(Ok(s)) => (
                 s.inputs().iter().map(|i| i.name().to_string()).collect(),
@@ -568,6 +555,31 @@ impl Encoder for OnnxEncoder {
     fn weights(&self) -> &Path {
         &self.path
     }
+}
+
+/// `n` ONNX Runtime sessions over one serialized graph, one intra-op thread each (see
+/// [`OnnxEncoder`]): shared by the encoder and the span-encoder heads.
+pub fn worker_sessions(
+    env: &ort::environment::Environment,
+    model: &[u8],
+    n: usize,
+) -> std::result::Result<Vec<Mutex<ort::session::Session>>, String> {
+    let e = |e: ort::Error<_>| e.to_string();
+    (0..n.max(1))
+        .map(|_| {
+            let s = ort::session::Session::builder(env)
+                .map_err(|x| x.to_string())?
+                .with_intra_threads(1)
+                .map_err(e)?
+                .with_inter_threads(1)
+                .map_err(e)?
+                .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
+                .map_err(e)?
+                .commit_from_memory(model)
+                .map_err(|x| x.to_string())?;
+            Ok(Mutex::new(s))
+        })
+        .collect()
 }
 
 /// Encoder layers (K of `layer.K`) that the folder's heads read.

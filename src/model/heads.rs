@@ -314,20 +314,8 @@ impl SpanEncoderHead {
             return Err(crate::Error::ModelMissing { dir: dir.clone(), file: spec.weights.clone() });
         }
         let env = super::encoder::ort_runtime().map_err(|e| bad(format!("needs ONNX Runtime: {e}")))?;
-        let mut sessions = Vec::new();
-        for _ in 0..workers.max(1) {
-            let s = ort::session::Session::builder(env)
-                .map_err(|e| bad(e.to_string()))?
-                .with_intra_threads(1)
-                .map_err(|e| bad(e.to_string()))?
-                .with_inter_threads(1)
-                .map_err(|e| bad(e.to_string()))?
-                .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
-                .map_err(|e| bad(e.to_string()))?
-                .commit_from_file(&path)
-                .map_err(|e| bad(e.to_string()))?;
-            sessions.push(std::sync::Mutex::new(s));
-        }
+        let bytes = std::fs::read(&path).map_err(|e| bad(e.to_string()))?;
+        let sessions = super::encoder::worker_sessions(env, &bytes, workers).map_err(bad)?;
         let head = SpanEncoderHead {
             name: name.into(),
             input: spec.input.clone(),
