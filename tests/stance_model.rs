@@ -47,7 +47,7 @@ fn actor_stance(d: &Document, name_part: &str) -> StanceLabel {
 }
 
 #[test]
-#[ignore = "known failure: the shipped head scores both targets against (sentence negativity dominates); issue 12 open"]
+#[ignore = "known failure: the shipped head scores the praised governor against (p 0.96; sentence negativity dominates); issue 12 open"]
 fn praised_and_attacked_in_one_sentence_get_opposite_stances() {
     let d = run("Voters praised Governor Maria Lopez as an honest and capable leader, \
          but they condemned Mayor Frank Diaz as a corrupt liar.");
@@ -60,7 +60,7 @@ fn praised_and_attacked_in_one_sentence_get_opposite_stances() {
 }
 
 #[test]
-#[ignore = "known failure: the shipped head gives the speaker against (p 0.53); issue 12 open"]
+#[ignore = "known failure: the shipped head gives the speaker against (p 0.55); issue 12 open"]
 fn a_speaker_who_criticises_is_not_thereby_negative() {
     let d = run("Economist John Smith said the new tax plan was a disaster for small businesses.");
     let (smith, p) = mention(&d, "John Smith");
@@ -76,7 +76,7 @@ fn negated_criticism_is_not_criticism() {
 }
 
 #[test]
-#[ignore = "known failure: the shipped head gives the victim against (p 0.74); issue 12 open"]
+#[ignore = "known failure: the shipped head gives the victim against (p 0.71); issue 12 open"]
 fn the_victim_of_a_crime_is_not_negative() {
     let d = run("Police said David Chen, a 34-year-old teacher, was shot and killed by robbers outside his home.");
     let (chen, p) = mention(&d, "David Chen");

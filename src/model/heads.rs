@@ -290,8 +290,10 @@ impl PooledHead {
 /// A head with transformer layers of its own over an intermediate encoder layer (`layer.K`),
 /// scoring one *target span* at a time: a learned target vector is added at the span's pieces,
 /// the head's layers run over the window, and [CLS] + mean(span pieces) are classified (the
-/// stance head, `training/stance/stance.py`). An ONNX graph: `hidden` [B,T,dim] f32,
-/// `attention_mask` [B,T] i64, `target_mask` [B,T] f32 → `probs` [B,labels]. Runs on ONNX
+/// stance head, `training/stance/stance.py`). An ONNX graph for the B targets of one window of
+/// n positions: `hidden` [1,n,dim] f32 (the window once: layers below the target's entry run
+/// once for all targets), `attention_mask` [1,n] i64, `target_mask` [B,n] f32, `target_index`
+/// [B,k] i64 (each target's piece positions, padded with 0) → `probs` [B,labels]. Runs on ONNX
 /// Runtime whatever the encoder's engine; one session per worker, one intra-op thread each.
 pub struct SpanEncoderHead {
     pub name: String,
@@ -328,7 +330,7 @@ impl SpanEncoderHead {
             Some(Ok(s)) => s.inputs().iter().map(|i| i.name().to_string()).collect(),
             _ => Vec::new(),
         };
-        for need in ["hidden", "attention_mask", "target_mask"] {
+        for need in ["hidden", "attention_mask", "target_mask", "target_index"] {
             if !names.iter().any(|n| n == need) {
                 return Err(bad(format!("the graph has no `{need}` input (inputs: {names:?})")));
             }
@@ -359,21 +361,31 @@ impl SpanEncoderHead {
         if hidden.len() != t * dim || targets.iter().any(|m| m.len() != t) {
             return Err(fail(format!("inputs do not match a window of {t} positions × {dim}")));
         }
-        let mut h = Vec::with_capacity(b * t * dim);
-        let mut tm = Vec::with_capacity(b * t);
-        for m in targets {
-            h.extend_from_slice(hidden);
-            tm.extend_from_slice(m);
+        let tm: Vec<f32> = targets.concat();
+        // Piece positions per target, padded with 0 ([CLS], never a target: its mask is 0).
+        let index: Vec<Vec<i64>> = targets
+            .iter()
+            .map(|m| m.iter().enumerate().filter(|(_, &v)| v > 0.0).map(|(i, _)| i as i64).collect())
+            .collect();
+        let k = index.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        if index.iter().any(|i| i.is_empty()) {
+            return Err(fail("a target mask covers no position".into()));
         }
-        let shape2 = [b as i64, t as i64];
-        let hv =
-            ort::value::Tensor::from_array(([b as i64, t as i64, dim as i64], h)).map_err(|e| fail(e.to_string()))?;
-        let mv = ort::value::Tensor::from_array((shape2, vec![1i64; b * t])).map_err(|e| fail(e.to_string()))?;
-        let tv = ort::value::Tensor::from_array((shape2, tm)).map_err(|e| fail(e.to_string()))?;
+        let ti: Vec<i64> = index.iter().flat_map(|i| i.iter().copied().chain(std::iter::repeat(0)).take(k)).collect();
+        let tensor_err = |e: ort::Error| fail(e.to_string());
+        let hv = ort::value::Tensor::from_array(([1, t as i64, dim as i64], hidden.to_vec())).map_err(tensor_err)?;
+        let mv = ort::value::Tensor::from_array(([1, t as i64], vec![1i64; t])).map_err(tensor_err)?;
+        let tv = ort::value::Tensor::from_array(([b as i64, t as i64], tm)).map_err(tensor_err)?;
+        let iv = ort::value::Tensor::from_array(([b as i64, k as i64], ti)).map_err(tensor_err)?;
         let slot = &self.sessions[worker % self.sessions.len()];
         let mut session = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let out = session
-            .run(vec![("hidden", hv.into_dyn()), ("attention_mask", mv.into_dyn()), ("target_mask", tv.into_dyn())])
+            .run(vec![
+                ("hidden", hv.into_dyn()),
+                ("attention_mask", mv.into_dyn()),
+                ("target_mask", tv.into_dyn()),
+                ("target_index", iv.into_dyn()),
+            ])
             .map_err(|e| fail(e.to_string()))?;
         let probs = out.get("probs").ok_or_else(|| fail("the graph has no `probs` output".into()))?;
         let (_, data) = probs.try_extract_tensor::<f32>().map_err(|e| fail(e.to_string()))?;

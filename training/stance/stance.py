@@ -172,7 +172,7 @@ def cmd_features(args):
 
 
 # ----------------------------------------------------------------------------------------------
-def build_head(n_layers, dropout=0.1, pool="cls+target"):
+def build_head(n_layers, dropout=0.1, pool="cls+target", inject_at=0):
     import torch
     from torch import nn
 
@@ -208,12 +208,17 @@ def build_head(n_layers, dropout=0.1, pool="cls+target"):
             self.layers = nn.ModuleList([Layer() for _ in range(n_layers)])
             self.drop = nn.Dropout(dropout)
             self.use_cls = pool == "cls+target"
+            self.inject_at = inject_at
             self.out = nn.Linear((2 if self.use_cls else 1) * DIM, len(LABELS))
 
         def forward(self, hidden, mask, tmask):
-            x = hidden + tmask.unsqueeze(-1) * self.target
+            # The target vector enters at the input of layer `inject_at`: the layers below it see
+            # no target, so at inference they run once per window for all of its targets.
+            x = hidden
             bias = (1.0 - mask.unsqueeze(1).unsqueeze(2)) * -10000.0
-            for l in self.layers:
+            for i, l in enumerate(self.layers):
+                if i == self.inject_at:
+                    x = x + tmask.unsqueeze(-1) * self.target
                 x = l(x, bias)
             t = (x * tmask.unsqueeze(-1)).sum(1) / tmask.sum(1, keepdim=True).clamp(min=1.0)
             # Without [CLS] the classifier sees the target's pieces only, which pushes the head
@@ -293,7 +298,7 @@ def cmd_train(args):
     train = torch.load(os.path.join(args.feats, f"feat-{eng}-train.pt"))
     devs = {s: torch.load(os.path.join(args.feats, f"feat-{eng}-{s}.pt")) for s in ("rw_dev", "mt_dev")}
     layer = args.from_layer
-    head = build_head(args.n_layers, args.dropout, args.pool)
+    head = build_head(args.n_layers, args.dropout, args.pool, args.inject_at)
     if args.n_layers:
         init_from_ner(head, layer + 1, args.init)
     body = [p for n, p in head.named_parameters() if n.startswith("layers.")]
@@ -339,7 +344,7 @@ def cmd_train(args):
     if args.select == "last":
         best_state = head.state_dict()
     torch.save({"state": best_state, "n_layers": args.n_layers, "from_layer": layer, "history": history,
-                "pool": args.pool,
+                "pool": args.pool, "inject_at": args.inject_at,
                 "args": vars(args)}, args.out)
     print(f"saved {args.out}")
 
@@ -347,34 +352,117 @@ def cmd_train(args):
 def load_head(path):
     import torch
     ck = torch.load(path)
-    head = build_head(ck["n_layers"], pool=ck.get("pool", "cls+target"))
+    head = build_head(ck["n_layers"], pool=ck.get("pool", "cls+target"), inject_at=ck.get("inject_at", 0))
     head.load_state_dict(ck["state"])
     head.eval()
     return head, ck
 
 
-def cmd_export(args):
-    """stance.onnx: (hidden [B,T,384], attention_mask [B,T], target_mask [B,T]) → probs [B,3]."""
-    import torch
-    head, ck = load_head(args.head)
+def head_inputs(states, masks):
+    """The exported graph's inputs for one window: its rows once, a 0/1 mask per target, and the
+    positions of each target's pieces (padded with 0, the [CLS] position, whose mask is 0)."""
+    tm = np.array(masks, np.float32)
+    idx = [np.flatnonzero(m) for m in tm]
+    k = max(len(i) for i in idx)
+    ti = np.zeros((len(idx), k), np.int64)
+    for r, i in enumerate(idx):
+        ti[r, :len(i)] = i
+    return {"hidden": states.astype(np.float32), "attention_mask": np.ones((1, states.shape[1]), np.int64),
+            "target_mask": tm, "target_index": ti}
 
-    class Probs(torch.nn.Module):
+
+def shared_forward(head):
+    """The head as exported: the same function as `Head.forward`, computed for the T targets of one
+    window without repeating what they share. Layers below `inject_at` run once on the window;
+    in layer `inject_at` the target vector's Q/K/V are added to the window's (a Linear of a sum);
+    the last layer runs only at [CLS] and the target's pieces, the rows the classifier reads
+    (the other rows only feed its keys and values)."""
+    import torch
+    import torch.nn.functional as F
+
+    H = 12
+
+    def heads(x):
+        return x.view(x.shape[0], x.shape[1], H, DIM // H).transpose(1, 2)
+
+    def finish(l, xq, q, k, v, bias):
+        a = torch.softmax(heads(q) @ heads(k).transpose(-1, -2) / math.sqrt(DIM // H) + bias, dim=-1)
+        c = (a @ heads(v)).transpose(1, 2).reshape(q.shape[0], q.shape[1], DIM)
+        x = l.ln1(xq + l.o(c))
+        return l.ln2(x + l.ff2(F.gelu(l.ff1(x))))
+
+    class Shared(torch.nn.Module):
         def __init__(self, h):
             super().__init__()
             self.h = h
 
-        def forward(self, hidden, attention_mask, target_mask):
-            return torch.softmax(self.h(hidden, attention_mask.float(), target_mask), -1)
+        def forward(self, hidden, attention_mask, target_mask, target_index):
+            h = self.h
+            bias = (1.0 - attention_mask.float().unsqueeze(1).unsqueeze(2)) * -10000.0
+            x = hidden  # [1, n, d]
+            layers = list(h.layers)
+            j = h.inject_at
+            for l in layers[:j]:
+                x = l(x, bias)
+            tm = target_mask.unsqueeze(-1)  # [T, n, 1]
+            T = target_mask.shape[0]
+            rows = torch.cat([torch.zeros_like(target_index[:, :1]), target_index], 1)  # [T, 1 + k]
+            last = len(layers) - 1
+            for i in range(j, len(layers)):
+                l = layers[i]
+                if i == j:
+                    # x is the window's [1, n, d]; x + m·target goes through Linear layers.
+                    add = lambda lin: F.linear(h.target, lin.weight)  # noqa: E731
+                    k = l.k(x) + tm * add(l.k)
+                    v = l.v(x) + tm * add(l.v)
+                    if i < last:
+                        xq = x + tm * h.target
+                        q = l.q(x) + tm * add(l.q)
+                        x = finish(l, xq, q, k, v, bias)
+                    else:
+                        mq = torch.gather(target_mask, 1, rows).unsqueeze(-1)
+                        xq = x[0][rows] + mq * h.target
+                        x = finish(l, xq, l.q(xq), k, v, bias)
+                elif i < last:
+                    x = l(x, bias)
+                else:
+                    xq = torch.gather(x, 1, rows.unsqueeze(-1).expand(T, rows.shape[1], DIM))
+                    x = finish(l, xq, l.q(xq), l.k(x), l.v(x), bias)
+            w = torch.gather(target_mask, 1, target_index).unsqueeze(-1)
+            t = (x[:, 1:] * w).sum(1) / w.sum(1).clamp(min=1.0)
+            z = torch.cat([x[:, 0], t], dim=-1) if h.use_cls else t
+            return torch.softmax(h.out(z), -1)
 
+    return Shared(head)
+
+
+def cmd_export(args):
+    """stance.onnx: (hidden [1,n,384], attention_mask [1,n], target_mask [T,n], target_index [T,k])
+    → probs [T,3] for the T targets of one window (see `shared_forward`)."""
+    import torch
+    head, ck = load_head(args.head)
+    if not head.layers:
+        raise SystemExit("export needs a head with at least one layer")
+    mod = shared_forward(head)
     dst = os.path.join(REPO, "models", "default-ner", "stance.onnx")
-    h = torch.randn(2, 9, DIM)
-    m = torch.ones(2, 9, dtype=torch.int64)
+    torch.manual_seed(0)
+    h = torch.randn(1, 9, DIM)
+    m = torch.ones(1, 9, dtype=torch.int64)
     t = torch.zeros(2, 9)
-    t[:, 2] = 1
-    torch.onnx.export(Probs(head), (h, m, t), dst, input_names=["hidden", "attention_mask", "target_mask"],
+    t[0, 2] = 1
+    t[1, 4:6] = 1
+    ti = torch.tensor([[2, 0], [4, 5]])
+    with torch.no_grad():
+        ref = torch.softmax(head(h.repeat(2, 1, 1), m.repeat(2, 1).float(), t), -1)
+        got = mod(h, m, t, ti)
+    if (ref - got).abs().max() > 1e-5:
+        raise SystemExit(f"shared forward differs from the head: {(ref - got).abs().max():.2e}")
+    torch.onnx.export(mod, (h, m, t, ti), dst,
+                      input_names=["hidden", "attention_mask", "target_mask", "target_index"],
                       output_names=["probs"], opset_version=17,
-                      dynamic_axes={"hidden": {0: "b", 1: "t"}, "attention_mask": {0: "b", 1: "t"},
-                                    "target_mask": {0: "b", 1: "t"}, "probs": {0: "b"}})
+                      dynamic_axes={"hidden": {1: "n"}, "attention_mask": {1: "n"},
+                                    "target_mask": {0: "T", 1: "n"}, "target_index": {0: "T", 1: "k"},
+                                    "probs": {0: "T"}})
     cfg_path = os.path.join(REPO, "models", "default-ner", "config.json")
     cfg = json.load(open(cfg_path))
     cfg.setdefault("actorlens", {}).setdefault("heads", {})["stance"] = {
@@ -437,10 +525,7 @@ def cmd_predict(args):
                     by_win.setdefault(wi, []).append((ti, tm))
             probs = {}
             for wi, ts in sorted(by_win.items()):
-                h = np.repeat(states[wi], len(ts), axis=0)
-                m = np.ones(h.shape[:2], np.int64)
-                tm = np.array([x for _, x in ts], np.float32)
-                p = head.run(["probs"], {"hidden": h, "attention_mask": m, "target_mask": tm})[0]
+                p = head.run(["probs"], head_inputs(states[wi], [x for _, x in ts]))[0]
                 for (ti, _), row in zip(ts, p):
                     probs[ti] = row
             for ti, t in enumerate(r["targets"]):
@@ -481,6 +566,8 @@ def main():
     t.add_argument("--init", default=None, help="safetensors to take the head's layers from (default: NER)")
     t.add_argument("--select", default="last", choices=["last", "best"])
     t.add_argument("--pool", default="cls+target", choices=["cls+target", "target"])
+    t.add_argument("--inject-at", type=int, default=0,
+                   help="head layer whose input gets the target vector (0 = the first)")
     t.add_argument("--out", default=os.path.join(REPO, "build", "stance", "head.pt"))
     e = sub.add_parser("export")
     e.add_argument("--head", default=os.path.join(REPO, "build", "stance", "head.pt"))
