@@ -367,10 +367,10 @@ impl SpanEncoderHead {
             .iter()
             .map(|m| m.iter().enumerate().filter(|(_, &v)| v > 0.0).map(|(i, _)| i as i64).collect())
             .collect();
-        let k = index.iter().map(Vec::len).max().unwrap_or(0).max(1);
         if index.iter().any(|i| i.is_empty()) {
             return Err(fail("a target mask covers no position".into()));
         }
+        let k = index.iter().map(Vec::len).max().unwrap_or(1);
         let ti: Vec<i64> = index.iter().flat_map(|i| i.iter().copied().chain(std::iter::repeat(0)).take(k)).collect();
         let tensor_err = |e: ort::Error| fail(e.to_string());
         let hv = ort::value::Tensor::from_array(([1, t as i64, dim as i64], hidden.to_vec())).map_err(tensor_err)?;
