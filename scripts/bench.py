@@ -209,6 +209,8 @@ def read_mentions(path):
     with open(path, encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
             lab = r["label"]
+            if lab in ("PRON", "NOM"):
+                continue  # coref's pronoun / role-noun rows, not NER entities (README: mentions)
             if lab[:2] in ("B-", "I-"):
                 lab = lab[2:]
             out.add((r["doc_id"], int(r["start_char"]), int(r["end_char"]), lab))
