@@ -147,8 +147,9 @@ pub struct ExtractArgs {
     pub device: DeviceArg,
 
     /// Windows (sentences, length-sorted) per model call. Default: the engine's best — torch 32,
-    /// onnx 8 (less padding); onnx-int8 always runs one window per call (its activation scales
-    /// are per call, so batching would make a sentence's entities depend on its neighbours).
+    /// onnx 8 (less padding), onnx-int8 8 when the graph's activation scales are per token (the
+    /// bundled model), else one window per call (per-call scales would make a sentence's
+    /// entities depend on its neighbours).
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
 

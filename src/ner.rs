@@ -190,7 +190,7 @@ impl NerStage {
         }
         Ok(NerStage {
             pad_id: folder.pad_id(),
-            batch_size: encoder.engine().batch_size(opts.batch_size),
+            batch_size: encoder.engine().batch_size_for(&folder, opts.batch_size),
             folder,
             encoder,
             tagger,

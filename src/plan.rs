@@ -244,10 +244,11 @@ impl Plan {
             (None, false) => Some(bundled_model_dir("syntax")),
         };
         let inputs = if req.inputs.is_empty() { vec!["-".to_string()] } else { req.inputs.clone() };
+        let batch_size = engine.batch_size_for(&folder, req.batch_size);
         let ner = NerPlan {
             folder: Arc::new(folder),
             engine,
-            batch_size: engine.batch_size(req.batch_size),
+            batch_size,
             max_length: req.max_length,
             decoding: req.decoding,
             weights,

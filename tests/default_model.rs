@@ -112,3 +112,44 @@ fn news_article_actor_table() {
     let people: Vec<&str> = d.actors.iter().filter(|a| a.kind == "PER").map(|a| a.actor_id.as_str()).collect();
     assert_eq!(people, vec!["per:luiz-inacio-lula-da-silva", "per:ursula-von-der-leyen", "per:olaf-scholz"], "{show}");
 }
+
+/// Issue 17 point 4: a sentence's entities (and their scores) do not depend on the other windows
+/// in its model call. Checked for the default engine and for the fp32 ONNX graph at batch 8, with
+/// the sentence alone and then batched among documents of very different lengths.
+#[test]
+fn a_sentences_entities_are_the_same_alone_and_inside_a_batch() {
+    use actorlens::model::encoder::Engine;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default-ner");
+    let target = "Finance Minister Chrystia Freeland told reporters in Ottawa that the Bank of Canada \
+                  would not cut rates before March.";
+    let long = "The committee met again on Thursday. ".repeat(3)
+        + "Senator Elizabeth Warren questioned the chief executive of Wells Fargo for three hours, \
+           and members of the House Financial Services Committee from both parties joined her in \
+           asking why the bank had opened millions of accounts without the consent of customers \
+           in California, Texas and New York over more than a decade.";
+    let fillers = ["Rain.", long.as_str(), "Angela Merkel visited Warsaw.", "It was late."];
+    let doc = |id: &str, text: &str| {
+        let mut d = Document::new(id.into(), Origin::default(), Meta::default(), text.into(), vec![], String::new());
+        segment::segment(&mut d);
+        d
+    };
+    let key = |d: &Document| -> Vec<(usize, usize, String, String)> {
+        d.mentions
+            .iter()
+            .map(|m| (m.span.start_byte, m.span.end_byte, m.label.clone(), format!("{:.3}", m.score)))
+            .collect()
+    };
+    for engine in [Engine::Auto, Engine::Onnx] {
+        let opts = NerOptions { engine, batch_size: Some(8), ..NerOptions::default() };
+        let stage = NerStage::load(&dir, opts).expect("the default model is committed");
+        let mut alone = vec![doc("t", target)];
+        stage.recognize(&mut alone);
+        let mut batch: Vec<Document> = fillers.iter().enumerate().map(|(i, f)| doc(&format!("f{i}"), f)).collect();
+        batch.insert(2, doc("t", target));
+        stage.recognize(&mut batch);
+        assert!(alone.iter().chain(&batch).all(|d| d.error.is_none()), "{engine:?}: a document failed");
+        let (a, b) = (key(&alone[0]), key(&batch[2]));
+        assert!(a.iter().any(|m| m.2.starts_with("PER")), "{engine:?}: no person in {a:?}");
+        assert_eq!(a, b, "{engine:?} (batch {}): alone vs inside a batch", stage.batch_size());
+    }
+}

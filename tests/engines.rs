@@ -54,7 +54,7 @@ fn onnx_engines_find_the_entities_of_the_torch_reference() {
     let same = int8.intersection(&reference).count() as f64;
     let f1 = 2.0 * same / (int8.len() + reference.len()) as f64;
     assert!(f1 >= 0.95, "int8 vs torch F1 {f1:.4}");
-    // One window per call: a sentence's entities do not depend on what else is in the run.
+    // Per-token activation scales: a sentence's entities do not depend on what else is in the run.
     let alone = tmp.path().join("alone.txt");
     let text = std::fs::read_to_string(&input).unwrap();
     let first_paragraph = text.splitn(3, "\n\n").take(2).collect::<Vec<_>>().join("\n\n");
@@ -105,4 +105,50 @@ fn an_engine_that_cannot_run_is_a_clear_error_and_auto_falls_back_to_torch() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("model.onnx"));
+}
+
+/// The int8 engine batches only when the folder says the graph's activation scales do not depend
+/// on the batch, and the graph must record the same: a folder whose config.json and graph disagree
+/// (or names an unknown scheme) is refused with a message naming the key, not run at the wrong
+/// batch size.
+#[test]
+fn int8_scales_claim_must_match_the_graph() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in.jsonl");
+    std::fs::write(&input, "{\"id\": \"a\", \"text\": \"Ana Bell met Carl Diaz in Paris.\"}\n").unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default-ner");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["actorlens"]["int8_scales"], "per-token", "the shipped int8 graph batches");
+    for (name, claim, says) in [
+        ("dynamic", Some("dynamic"), "records `per-token`"),
+        ("absent", None, "records `per-token`"),
+        ("bogus", Some("bogus"), "unknown actorlens.int8_scales"),
+    ] {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        for e in std::fs::read_dir(&src).unwrap() {
+            let p = e.unwrap().path();
+            if p.file_name().unwrap() != "config.json" {
+                std::os::unix::fs::symlink(&p, dir.join(p.file_name().unwrap())).unwrap();
+            }
+        }
+        let mut c = config.clone();
+        match claim {
+            Some(v) => c["actorlens"]["int8_scales"] = v.into(),
+            None => {
+                c["actorlens"].as_object_mut().unwrap().remove("int8_scales");
+            }
+        }
+        std::fs::write(dir.join("config.json"), serde_json::to_string(&c).unwrap()).unwrap();
+        actorlens()
+            .args(["extract", "--quiet", "--engine", "onnx-int8", "--ner-model"])
+            .arg(&dir)
+            .arg("--out")
+            .arg(tmp.path().join(format!("out-{name}")))
+            .arg(&input)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("int8_scales").and(predicates::str::contains(says)));
+    }
 }

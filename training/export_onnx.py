@@ -63,7 +63,12 @@ INT8_VARIANTS = {
     "pc-attnout":       dict(op_types=["MatMul"], per_channel=True,
                              exclude=[_FFN_IN, _FFN_OUT % r"\d", r"self/(query|key|value)/"]),
 }
-DEFAULT_INT8 = "pc-nolayer012"  # why: module docstring; compare with onnx_check.py --variants
+# Batch-invariant int8 (static_quant.py): per-token activation scales computed in the graph, after
+# SmoothQuant (alpha 0.5) calibrated on --calib windows. Written with metadata int8_scales=per-token
+# and config.json actorlens.int8_scales = "per-token", which lets the Rust int8 engine batch.
+PERTOKEN_VARIANTS = {"pt-sq5": dict(pertoken=True, smooth=0.5), "pt": dict(pertoken=True)}
+DEFAULT_INT8 = "pt-sq5"  # why: module docstring and ENGINES.md; compare with static_quant.py
+CALIB_WINDOWS = 256
 
 
 class Wrapper(torch.nn.Module):
@@ -125,9 +130,39 @@ def optimize(in_path, out_path):
     return opt.get_fused_operator_statistics()
 
 
-def quantize(in_path, out_path, variant=DEFAULT_INT8):
+def calib_batches(model_dir, calib_path, n=CALIB_WINDOWS, seed=0):
+    """n sentences drawn (seeded) from the NER train split, as length-sorted batches of 8."""
+    import onnx_check as oc
+    from ner_common import load_tokenizer
+    recs = [json.loads(l)["text"] for l in open(calib_path, encoding="utf-8")]
+    rng = np.random.default_rng(seed)
+    recs = [recs[i] for i in sorted(rng.choice(len(recs), size=min(n, len(recs)), replace=False))]
+    return oc.build_batches(load_tokenizer(model_dir), recs, 8)[1]
+
+
+def quantize_pertoken(in_path, out_path, variant, batches):
+    import onnx
+    import static_quant as sq
+    v = PERTOKEN_VARIANTS[variant]
+    with tempfile.TemporaryDirectory(prefix="actorlens-pt-") as td:
+        src = in_path
+        if v.get("smooth") is not None:
+            src = os.path.join(td, "smooth.onnx")
+            sq.smooth(in_path, src, batches, v["smooth"])
+        tmp = os.path.join(td, "q.onnx")
+        sq.pertoken(src, tmp, v.get("exclude", ()))
+        q = onnx.load(tmp)
+    q.doc_string = (q.doc_string or "") + f" int8 per-token dynamic quantisation, variant {variant}"
+    for k, val in (("int8_variant", variant), ("int8_scales", "per-token")):
+        e = q.metadata_props.add(); e.key = k; e.value = val
+    onnx.save(q, out_path)
+
+
+def quantize(in_path, out_path, variant=DEFAULT_INT8, batches=None):
     import onnx
     from onnxruntime.quantization import quantize_dynamic, QuantType
+    if variant in PERTOKEN_VARIANTS:
+        return quantize_pertoken(in_path, out_path, variant, batches)
     v = INT8_VARIANTS[variant]
     mp = onnx.load(in_path)
     pats = [re.compile(x) for x in v.get("exclude", [])]
@@ -151,12 +186,15 @@ def main():
     ap.add_argument("--opset", type=int, default=OPSET)
     ap.add_argument("--optimize", action="store_true",
                     help="save the offline-fused graph as model.onnx instead of the plain one")
-    ap.add_argument("--int8", default=DEFAULT_INT8, choices=sorted(INT8_VARIANTS))
+    ap.add_argument("--int8", default=DEFAULT_INT8, choices=sorted(INT8_VARIANTS) + sorted(PERTOKEN_VARIANTS))
+    ap.add_argument("--calib", default="build/ner/train.sents.jsonl",
+                    help="sentences (JSONL, `text`) whose activations calibrate the smoothing scales")
     ap.add_argument("--check-determinism", action="store_true")
     a = ap.parse_args()
     out = a.out or a.model
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(2)
+    batches = calib_batches(a.model, a.calib) if a.int8 in PERTOKEN_VARIANTS else None
 
     def build(dst):
         with tempfile.TemporaryDirectory(prefix="actorlens-onnx-") as td:
@@ -166,7 +204,7 @@ def main():
                 print("fusions:", optimize(raw, os.path.join(td, "opt.onnx")))
                 shutil.move(os.path.join(td, "opt.onnx"), raw)
             shutil.move(raw, os.path.join(dst, "model.onnx.tmp"))
-            quantize(os.path.join(dst, "model.onnx.tmp"), os.path.join(dst, "model.int8.onnx.tmp"), a.int8)
+            quantize(os.path.join(dst, "model.onnx.tmp"), os.path.join(dst, "model.int8.onnx.tmp"), a.int8, batches)
         for n in ("model.onnx", "model.int8.onnx"):
             os.replace(os.path.join(dst, n + ".tmp"), os.path.join(dst, n))
         return {n: sha256(os.path.join(dst, n)) for n in ("model.onnx", "model.int8.onnx")}
@@ -178,6 +216,10 @@ def main():
     if os.path.exists(cfg_path) and not os.path.islink(cfg_path):
         cfg = json.load(open(cfg_path))
         cfg.setdefault("actorlens", {})["default_engine"] = "onnx-int8"
+        if a.int8 in PERTOKEN_VARIANTS:
+            cfg["actorlens"]["int8_scales"] = "per-token"
+        else:
+            cfg["actorlens"].pop("int8_scales", None)
         with open(cfg_path, "w") as f:
             json.dump(cfg, f, indent=2, sort_keys=True); f.write("\n")
     for n, d in h.items():

@@ -34,8 +34,9 @@ pub struct EngineSpec {
     pub onnx_file: Option<&'static str>,
     /// Windows per call when `--batch-size` is not given.
     pub default_batch: usize,
-    /// Dynamically quantised graphs compute activation scales per call, so a window's labels
-    /// would depend on its batch neighbours: such engines always run one window per call.
+    /// Graphs quantised with one activation scale per call (ORT's quantize_dynamic) would make a
+    /// window's labels depend on its batch neighbours: they run one window per call. An int8
+    /// graph with per-token or static scales is exempt (see [`Engine::batch_size_for`]).
     pub fixed_batch: Option<usize>,
     pub about: &'static str,
 }
@@ -73,7 +74,7 @@ pub const ENGINES: &[EngineSpec] = &[
         onnx_file: Some("model.int8.onnx"),
         default_batch: 1,
         fixed_batch: Some(1),
-        about: "ONNX Runtime, dynamically quantised int8 graph (model.int8.onnx)",
+        about: "ONNX Runtime, int8 graph (model.int8.onnx); batches 8 when its activation scales are per token (actorlens.int8_scales), else one window per call",
     },
 ];
 
@@ -95,6 +96,16 @@ impl Engine {
     pub fn batch_size(&self, requested: Option<usize>) -> usize {
         let spec = self.spec();
         spec.fixed_batch.unwrap_or_else(|| requested.unwrap_or(spec.default_batch)).max(1)
+    }
+
+    /// [`Engine::batch_size`] for this folder: an int8 graph whose activation scales do not
+    /// depend on the batch (`actorlens.int8_scales` = `per-token` or `static`) batches like the
+    /// fp32 graph, since a window's result no longer depends on its neighbours.
+    pub fn batch_size_for(&self, folder: &ModelFolder, requested: Option<usize>) -> usize {
+        if *self == Engine::OnnxInt8 && matches!(folder.keys.int8_scales.as_deref(), Some("per-token" | "static")) {
+            return Engine::Onnx.batch_size(requested);
+        }
+        self.batch_size(requested)
     }
 
     /// What `auto` means for this folder on this device (a concrete engine is returned as is).
@@ -446,6 +457,25 @@ impl OnnxEncoder {
             ),
             _ => (Vec::new(), Vec::new()),
         };
+        // Batching an int8 graph is only sound when its activation scales are fixed: the folder's
+        // claim (which sets the batch size) must match what the graph records.
+        if engine == Engine::OnnxInt8 {
+            let recorded = match sessions.first().map(|m| m.lock()) {
+                Some(Ok(s)) => s.metadata().ok().and_then(|m| m.custom("int8_scales")),
+                _ => None,
+            };
+            let claimed = folder.keys.int8_scales.as_deref().unwrap_or("dynamic");
+            if recorded.as_deref().unwrap_or("dynamic") != claimed {
+                return Err(invalid(
+                    dir,
+                    format!(
+                        "config.json says actorlens.int8_scales = `{claimed}` but {file} records `{}`; \
+                         re-export with `make model-onnx`",
+                        recorded.as_deref().unwrap_or("dynamic")
+                    ),
+                ));
+            }
+        }
         for need in ["input_ids", "attention_mask"] {
             if !inputs.iter().any(|n| n == need) {
                 return Err(invalid(dir, format!("{file} has no `{need}` input (inputs: {inputs:?})")));

@@ -18,6 +18,11 @@ pub struct ActorlensKeys {
     pub max_length: Option<usize>,
     /// `torch`, `onnx` or `onnx-int8`: what `--engine auto` runs.
     pub default_engine: Option<String>,
+    /// How model.int8.onnx scales its activations (the graph's `int8_scales` metadata must agree):
+    /// `per-token` (a scale per window position, computed in the graph) or `static` (calibrated,
+    /// fixed) make a window's result independent of its batch, so the int8 engine batches like
+    /// fp32. Absent or `dynamic`: one scale per call (ORT's quantize_dynamic), one window per call.
+    pub int8_scales: Option<String>,
     /// Extra heads over the encoder's outputs, by name (see [`super::heads::PooledHead`]).
     pub heads: std::collections::BTreeMap<String, HeadSpec>,
 }
@@ -85,6 +90,9 @@ impl ModelFolder {
             }
             None => ActorlensKeys::default(),
         };
+        if let Some(v) = keys.int8_scales.as_deref().filter(|v| !matches!(*v, "dynamic" | "per-token" | "static")) {
+            return Err(invalid(dir, format!("unknown actorlens.int8_scales `{v}` (dynamic, per-token or static)")));
+        }
         let model_type = config.get("model_type").and_then(|v| v.as_str()).unwrap_or("bert").to_string();
         let mut labels = Vec::new();
         if let Some(map) = config.get("id2label").and_then(|v| v.as_object()) {
