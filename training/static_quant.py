@@ -39,6 +39,8 @@ STATIC_VARIANTS = {
     "pt-sq5":              dict(pertoken=True, smooth=0.5),
     "pt-nolayer0":         dict(pertoken=True, exclude=[r"layer\.0/"]),
     "pt-noffnout0":        dict(pertoken=True, exclude=[r"layer\.0/output/dense/"]),
+    "pt-sym-sq5":          dict(pertoken=True, smooth=0.5, sym=True),
+    "pt-sym":              dict(pertoken=True, sym=True),
     "pt-sq3":              dict(pertoken=True, smooth=0.3),
     "pt-sq7":              dict(pertoken=True, smooth=0.7),
     "pt-sq5-noffnout0":    dict(pertoken=True, smooth=0.5, exclude=[r"layer\.0/output/dense/"]),
@@ -120,7 +122,7 @@ def smooth(fp32, out, calib_batches, alpha, skip=()):
     onnx.save(mp, out)
 
 
-def pertoken(fp32, out, exclude=()):
+def pertoken(fp32, out, exclude=(), sym=False):
     """Replace each weight MatMul X.W by integer GEMM with asymmetric uint8 X, scale and zero
     point per row of X (per token: ReduceMax/ReduceMin over the hidden axis), and symmetric int8
     W per output column:  X.W ~= s_r * w_c * (Xq.Wq - z_r * colsum(Wq)).  Rows never share a
@@ -139,9 +141,35 @@ def pertoken(fp32, out, exclude=()):
         new_inits.append(numpy_helper.from_array(np.asarray(arr), name)); return name
     const("pt_zero", np.array(0.0, np.float32)); const("pt_255", np.array(255.0, np.float32))
     const("pt_inv255", np.array(1.0 / 255.0, np.float32)); const("pt_eps", np.array(1e-8, np.float32))
+    const("pt_inv127", np.array(1.0 / 127.0, np.float32)); const("pt_128", np.array(128.0, np.float32))
+    const("pt_zp128", np.array(128, np.uint8))
     replaced = {}
     for g, (x, nodes) in enumerate(groups.items()):
         p = f"pt{g}_"
+        if sym:
+            # symmetric: zero point 128 for every row (a scalar, which MatMulInteger applies itself)
+            q = [helper.make_node("Abs", [x], [p + "ab"]),
+                 helper.make_node("ReduceMax", [p + "ab"], [p + "mx"], axes=[-1], keepdims=1),
+                 helper.make_node("Mul", [p + "mx", "pt_inv127"], [p + "s0"]),
+                 helper.make_node("Max", [p + "s0", "pt_eps"], [p + "s"]),
+                 helper.make_node("Div", [x, p + "s"], [p + "xd"]),
+                 helper.make_node("Round", [p + "xd"], [p + "xr"]),
+                 helper.make_node("Add", [p + "xr", "pt_128"], [p + "xz"]),
+                 helper.make_node("Clip", [p + "xz", "pt_zero", "pt_255"], [p + "xc"]),
+                 helper.make_node("Cast", [p + "xc"], [p + "xq"], to=TP.UINT8)]
+            for j, n in enumerate(nodes):
+                w = numpy_helper.to_array(inits[n.input[1]]).astype(np.float32)
+                ws = np.maximum(np.abs(w).max(0), 1e-12) / 127.0
+                pj = f"{p}{j}_"
+                const(pj + "wq", np.clip(np.round(w / ws), -127, 127).astype(np.int8))
+                const(pj + "ws", ws.astype(np.float32))
+                q += [helper.make_node("MatMulInteger", [p + "xq", pj + "wq", "pt_zp128"], [pj + "yi"]),
+                      helper.make_node("Cast", [pj + "yi"], [pj + "yf"], to=TP.FLOAT),
+                      helper.make_node("Mul", [pj + "yf", p + "s"], [pj + "ys"]),
+                      helper.make_node("Mul", [pj + "ys", pj + "ws"], [n.output[0]])]
+                replaced[n.name] = None
+            groups[x] = q
+            continue
         q = [helper.make_node("ReduceMax", [x], [p + "mx"], axes=[-1], keepdims=1),
              helper.make_node("ReduceMin", [x], [p + "mn"], axes=[-1], keepdims=1),
              helper.make_node("Max", [p + "mx", "pt_zero"], [p + "mx0"]),
@@ -201,7 +229,7 @@ def quantize(fp32, out, v, calib_batches):
         smooth(fp32, sm, calib_batches, v["smooth"], v.get("smooth_skip", ()))
         fp32 = sm
     if v.get("pertoken"):
-        return pertoken(fp32, out, v.get("exclude", ()))
+        return pertoken(fp32, out, v.get("exclude", ()), v.get("sym", False))
     mp = onnx.load(fp32)
     names = {i.name for i in mp.graph.input}
     pats = [re.compile(x) for x in v.get("exclude", [])]
