@@ -42,7 +42,9 @@ impl Counts {
         self.tokens += d.tokens.len();
         self.words += d.n_words();
         self.windows += d.n_windows;
-        self.mentions += crate::coref::n_named_mentions(d);
+        // Rows of the mentions table (NER and coref rows), like every other count here;
+        // documents.n_mentions is the NER-only figure.
+        self.mentions += d.mentions.len();
         self.actors += d.actors.len();
         self.stances += d.stances.len();
         self.actions += d.actions.len();

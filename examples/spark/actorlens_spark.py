@@ -58,7 +58,7 @@ n_mentions bigint, n_actors bigint, flags array<string>, input_sha256 string,
 sentences array<struct<start_byte: bigint, end_byte: bigint, start_char: bigint, end_char: bigint>>,
 mentions array<struct<mention_id: bigint, sentence_idx: bigint, start_byte: bigint, end_byte: bigint,
     start_char: bigint, end_char: bigint, text: string, label: string, type: string, score: double,
-    actor_id: string>>,
+    actor_id: string, stance: string, p_negative: double, p_neutral: double, p_positive: double>>,
 actors array<struct<actor_id: string, name: string, type: string, aliases: array<string>,
     roles: array<string>, n_mentions: bigint, n_pronoun_mentions: bigint, n_role_mentions: bigint,
     first_char: bigint, kb_id: string,
@@ -90,7 +90,8 @@ TABLES = [
     ("mentions", "mentions", [
         ("mention_id", "int"), ("sentence_idx", "int"), ("start_char", "int"), ("end_char", "int"),
         ("start_byte", "int"), ("end_byte", "int"), ("text", "str"), ("label", "str"),
-        ("type", "str"), ("score", "float"), ("actor_id", "optstr")]),
+        ("type", "str"), ("score", "float"), ("actor_id", "optstr"), ("stance", "optstr"),
+        ("p_negative", "float"), ("p_neutral", "float"), ("p_positive", "float")]),
     ("actors", "actors", [
         ("actor_id", "str"), ("name", "str"), ("type", "str"), ("aliases", "list"),
         ("roles", "list"), ("n_mentions", "int"), ("n_pronoun_mentions", "int"),
