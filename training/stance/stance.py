@@ -8,7 +8,7 @@ and classifies [CLS] + mean(target pieces) into negative / neutral / positive. T
 and so NER output, do not change; the head costs N/6 of an encoder pass per scored mention.
 
 The features are computed with the engine that runs by default in Rust (ONNX Runtime, the int8
-graph, one window per call) so the head is trained on exactly what it will see.
+graph as the Rust side runs it) so the head is trained on exactly what it will see.
 
   python stance.py features   # NewsMTSC jsonl → build/stance/feat-*.pt
   python stance.py train      # → build/stance/head.pt (+ dev figures)
@@ -490,7 +490,7 @@ def cmd_eval(args):
 
 def cmd_predict(args):
     """The Python reference for `make stance-parity`: each target of a NewsMTSC split through the
-    int8 NER graph (one window per call) and the exported stance.onnx, one JSON line per target
+    int8 NER graph (as the Rust side runs it) and the exported stance.onnx, one JSON line per target
     in `actorlens score-targets`'s format."""
     import onnxruntime as ort
     from ner_common import load_tokenizer
